@@ -1,0 +1,138 @@
+import { z } from 'zod';
+
+/** The whole configuration file (SPEC section 5). Every field is documented in config/example.json. */
+
+const nonEmpty = z.string().min(1);
+
+export const closedRecordPolicySchema = z.enum(['dont_check', 'reopen', 'cancel']);
+export type ClosedRecordPolicy = z.infer<typeof closedRecordPolicySchema>;
+
+const menuSchema = z.object({
+  id: z.number().int().positive(),
+  name: nonEmpty,
+  /** Only `web` and `mobile` menus accept scheduled calls. */
+  type: z.enum(['web', 'mobile', 'ivr']),
+  state: z.enum(['open', 'after_hours', 'manual_redirection']).default('open'),
+  languages: z.array(z.string().length(2)).min(1).default(['en']),
+});
+
+const lookupSchema = z
+  .object({
+    timeoutMs: z.number().int().positive().default(5000),
+    attempts: z.number().int().min(1).max(10).default(3),
+    budgetMs: z.number().int().positive().default(15000),
+  })
+  .default({ timeoutMs: 5000, attempts: 3, budgetMs: 15000 });
+
+const salesforceSchema = z.object({
+  instanceUrl: z.url(),
+  /** Static access token; or OAuth client credentials; or username-password. */
+  accessToken: z.string().optional(),
+  loginUrl: z.url().optional(),
+  clientId: z.string().optional(),
+  clientSecret: z.string().optional(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like "62.0"').default('62.0'),
+  closedRecordPolicy: closedRecordPolicySchema.default('reopen'),
+  /** Status set on reopen; when absent the org's default open CaseStatus is read once and used. */
+  reopenStatus: z.string().min(1).optional(),
+});
+
+const zendeskSchema = z.object({
+  url: z.url(),
+  email: z.string().optional(),
+  token: z.string().optional(),
+  oauthToken: z.string().optional(),
+  closedStatuses: z.array(nonEmpty).min(1).default(['solved', 'closed']),
+});
+
+const servicenowSchema = z.object({
+  instanceUrl: z.url(),
+  username: z.string().optional(),
+  password: z.string().optional(),
+  oauthToken: z.string().optional(),
+  table: z.string().regex(/^[a-z0-9_]+$/, 'must be a table name like "incident"').default('incident'),
+  commentField: z.enum(['work_notes', 'comments']).default('work_notes'),
+  closedStates: z.array(nonEmpty).default(['6', '7', '8']),
+});
+
+export type SalesforceConfig = z.infer<typeof salesforceSchema>;
+export type ZendeskConfig = z.infer<typeof zendeskSchema>;
+export type ServiceNowConfig = z.infer<typeof servicenowSchema>;
+export type CrmLookupConfig = z.infer<typeof lookupSchema>;
+
+const crmSchema = z
+  .object({
+    provider: z.enum(['salesforce', 'zendesk', 'servicenow', 'none']).default('none'),
+    lookup: lookupSchema,
+    salesforce: salesforceSchema.optional(),
+    zendesk: zendeskSchema.optional(),
+    servicenow: servicenowSchema.optional(),
+  })
+  .superRefine((crm, ctx) => {
+    if (crm.provider !== 'none' && !crm[crm.provider]) {
+      ctx.addIssue({ code: 'custom', path: [crm.provider], message: `required when crm.provider is "${crm.provider}"` });
+    }
+  });
+
+const dialerSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('log') }),
+  z.object({
+    kind: z.literal('webhook'),
+    url: z.url(),
+    secret: z.string().min(16, 'must be at least 16 characters'),
+    timeoutMs: z.number().int().positive().default(5000),
+  }),
+]);
+
+const credentialSchema = z.object({ username: nonEmpty, password: z.string().min(8, 'must be at least 8 characters') });
+
+export const configSchema = z
+  .object({
+    server: z
+      .object({
+        host: z.string().default('127.0.0.1'),
+        port: z.number().int().min(0).max(65535).default(8080),
+        /** Requests in flight above which the API answers 503 with Retry-After. */
+        maxConcurrentRequests: z.number().int().positive().default(1000),
+      })
+      .default({ host: '127.0.0.1', port: 8080, maxConcurrentRequests: 1000 }),
+    defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"').default('US'),
+    redis: z
+      .object({
+        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
+        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('cbo'),
+      })
+      .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo' }),
+    auth: z.object({
+      apiUsers: z.array(credentialSchema).default([]),
+      bearerTokens: z
+        .array(z.object({ token: z.string().min(16, 'must be at least 16 characters'), skills: z.array(nonEmpty) }))
+        .default([]),
+      adminUsers: z.array(credentialSchema).default([]),
+    }),
+    menus: z.array(menuSchema).default([]),
+    skills: z.array(z.object({ name: nonEmpty, menuId: z.number().int().positive() })).default([]),
+    crm: crmSchema.default({ provider: 'none', lookup: { timeoutMs: 5000, attempts: 3, budgetMs: 15000 } }),
+    dialer: dialerSchema.default({ kind: 'log' }),
+    worker: z
+      .object({
+        /** Due callbacks processed at once; their CRM reads are batched together. */
+        concurrency: z.number().int().min(1).max(500).default(50),
+        /** How long the batcher waits to gather CRM reads of callbacks due together. */
+        batchWindowMs: z.number().int().min(0).max(1000).default(25),
+      })
+      .default({ concurrency: 50, batchWindowMs: 25 }),
+    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  })
+  .superRefine((cfg, ctx) => {
+    cfg.skills.forEach((skill, i) => {
+      if (!cfg.menus.some((m) => m.id === skill.menuId)) {
+        ctx.addIssue({ code: 'custom', path: ['skills', i, 'menuId'], message: `menu ${skill.menuId} is not configured` });
+      }
+    });
+  });
+
+export type AppConfig = z.infer<typeof configSchema>;
+export type MenuConfig = AppConfig['menus'][number];
