@@ -34,6 +34,10 @@ export class ResilientCrm {
     return new ResilientCrm(adapter, lookup, logger);
   }
 
+  get maxBatchSize(): number {
+    return this.adapter.maxBatchSize;
+  }
+
   isValidRecordId(id: string): boolean {
     return this.adapter.isValidRecordId(id);
   }

@@ -1,0 +1,32 @@
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import type { AppConfig } from './config/schema.js';
+import type { ResilientCrm } from './crm/ResilientCrm.js';
+import type { Metrics } from './observability/Metrics.js';
+import type { CallCanceler } from './queue/CallCanceler.js';
+import type { CallQueues } from './queue/CallQueues.js';
+import type { CrmEffects } from './queue/CrmEffects.js';
+import type { BulkCancelStore } from './store/BulkCancelStore.js';
+import type { CallStore } from './store/CallStore.js';
+import type { IdempotencyStore } from './store/IdempotencyStore.js';
+import type { SettingsStore } from './store/SettingsStore.js';
+import type { FireEvaluator } from './worker/FireFacts.js';
+
+/** Everything the HTTP layer and the workers are given (built once in src/App.ts). */
+export interface AppServices {
+  config: AppConfig;
+  logger: Logger;
+  redis: Redis;
+  calls: CallStore;
+  idempotency: IdempotencyStore;
+  settings: SettingsStore;
+  bulkCancels: BulkCancelStore;
+  queues: CallQueues;
+  canceler: CallCanceler;
+  effects: CrmEffects;
+  metrics: Metrics;
+  /** null when crm.provider is "none". */
+  crm: ResilientCrm | null;
+  /** The decision with a direct (unbatched) CRM read, for the admin dry run. */
+  evaluator: FireEvaluator;
+}

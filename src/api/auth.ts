@@ -1,0 +1,61 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { HttpError } from './HttpError.js';
+
+export interface Credential {
+  username: string;
+  password: string;
+}
+
+/** Constant-time comparison; hashing first makes the lengths equal, so the length leaks nothing either. */
+export function safeEqual(a: string, b: string): boolean {
+  const ha = createHash('sha256').update(a).digest();
+  const hb = createHash('sha256').update(b).digest();
+  return timingSafeEqual(ha, hb);
+}
+
+export function parseBasic(header: string | undefined): Credential | null {
+  if (!header) return null;
+  const match = /^Basic\s+([A-Za-z0-9+/=]+)\s*$/i.exec(header);
+  if (!match) return null;
+  const decoded = Buffer.from(match[1]!, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon < 0) return null;
+  return { username: decoded.slice(0, colon), password: decoded.slice(colon + 1) };
+}
+
+/** Matches against every configured credential (no early exit, so timing does not tell which user exists). */
+export function matchCredential(given: Credential, users: readonly Credential[]): Credential | null {
+  let found: Credential | null = null;
+  for (const user of users) {
+    const ok = safeEqual(given.username, user.username) && safeEqual(given.password, user.password);
+    if (ok && !found) found = user;
+  }
+  return found;
+}
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The authenticated user (Basic) or token owner; set by the auth hooks. */
+    principal?: string;
+  }
+}
+
+/**
+ * HTTP Basic guard for a set of users. `forbiddenUsers` are valid credentials of another kind (API users on
+ * the admin API): they get 403 instead of 401, which tells an operator the password is right but the role is not.
+ */
+export function basicAuthHook(users: readonly Credential[], realm: string, forbiddenUsers: readonly Credential[] = []) {
+  const challenge = { 'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"` };
+  return async (request: FastifyRequest, _reply: FastifyReply) => {
+    const given = parseBasic(request.headers.authorization);
+    if (!given) throw new HttpError(401, 'Authentication required', challenge);
+    const user = matchCredential(given, users);
+    if (user) {
+      request.principal = user.username;
+      return;
+    }
+    if (matchCredential(given, forbiddenUsers)) throw new HttpError(403, 'These credentials are not allowed here');
+    throw new HttpError(401, 'Invalid credentials', challenge);
+  };
+}

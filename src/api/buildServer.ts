@@ -1,0 +1,91 @@
+import Fastify, { type FastifyBaseLogger, type FastifyError, type FastifyInstance } from 'fastify';
+import underPressure from '@fastify/under-pressure';
+import type { AppServices } from '../AppServices.js';
+import { basicAuthHook } from './auth.js';
+import { HttpError } from './HttpError.js';
+import { registerCallCancelRoutes } from './routes/callCancelRoutes.js';
+import { registerCallRoutes } from './routes/callRoutes.js';
+import { registerCallUpdateRoutes } from './routes/callUpdateRoutes.js';
+import { registerHealthRoutes } from './routes/healthRoutes.js';
+import { registerSkillCallbackRoutes } from './routes/skillCallbackRoutes.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+
+/** Extra routes mounted by other modules (the admin API), registered after the core ones. */
+export type RouteModule = (app: FastifyInstance, s: AppServices) => void | Promise<void>;
+
+/**
+ * The HTTP server: every error is `{"message": ...}`; bad input is a 4xx, never a 500; Redis trouble is a
+ * 503 with Retry-After; overload is shed with 503 + Retry-After instead of timeouts.
+ */
+export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: s.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: false,
+    bodyLimit: BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  await app.register(underPressure, {
+    maxEventLoopDelay: 1000,
+    retryAfter: 5,
+    exposeStatusRoute: false,
+    pressureHandler: (_req, reply) => {
+      void reply.code(503).header('Retry-After', '5').send({ message: 'Server is overloaded, retry later' });
+    },
+  });
+
+  // A cap on requests in flight: past it, answer at once rather than queueing until clients time out.
+  let inFlight = 0;
+  app.addHook('onRequest', async (_req, reply) => {
+    if (inFlight >= s.config.server.maxConcurrentRequests) {
+      return reply.code(503).header('Retry-After', '1').send({ message: 'Too many requests in flight, retry later' });
+    }
+    inFlight += 1;
+    reply.raw.once('close', () => (inFlight -= 1));
+  });
+
+  app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
+    if (err instanceof HttpError) {
+      return reply.code(err.status).headers(err.headers).send({ message: err.message });
+    }
+    const fe = err as FastifyError;
+    if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.statusCode === 400 && err instanceof SyntaxError)) {
+      return reply.code(400).send({ message: 'Malformed JSON request body' });
+    }
+    if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ message: 'Request body must be a JSON object' });
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Content-Type must be application/json' });
+    if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
+      return reply.code(fe.statusCode).send({ message: err.message || 'Bad request' });
+    }
+    if (isRedisUnavailable(err)) {
+      request.log.warn({ err: err.message }, 'storage unavailable');
+      return reply.code(503).header('Retry-After', '5').send({ message: 'Service unavailable: storage is not reachable, retry later' });
+    }
+    request.log.error({ err }, 'unexpected error');
+    return reply.code(500).send({ message: 'Internal server error' });
+  });
+
+  app.setNotFoundHandler((request, reply) => reply.code(404).send({ message: `No route for ${request.method} ${request.url.split('?')[0]}` }));
+
+  registerHealthRoutes(app, s);
+  registerSkillCallbackRoutes(app, s);
+
+  const { apiUsers } = s.config.auth;
+  await app.register(async (api) => {
+    api.addHook('onRequest', basicAuthHook(apiUsers, 'callback-orchestrator API'));
+    registerCallRoutes(api, s);
+    registerCallCancelRoutes(api, s);
+    registerCallUpdateRoutes(api, s);
+  });
+  for (const mount of extraRoutes) await mount(app, s);
+  return app;
+}
+
+/** ioredis / BullMQ errors that mean "Redis is not there right now". */
+export function isRedisUnavailable(err: Error): boolean {
+  const m = `${err.name} ${err.message}`;
+  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN/i.test(m);
+}

@@ -1,0 +1,69 @@
+import type { FastifyInstance } from 'fastify';
+import type { AppServices } from '../../AppServices.js';
+import type { CallRecord, CallStatus, CustomerFlags } from '../../store/CallRecord.js';
+import { HttpError, badRequest } from '../HttpError.js';
+import { callIdParam, callView, objectBody, requireCall } from './callParams.js';
+
+const BASE = '/apps/api/v1/calls';
+
+/** The dialer's progress path; a call can only move forward along it. */
+const PROGRESS: readonly CallStatus[] = ['queued', 'assigned', 'connecting', 'connected', 'finished'];
+const TIMESTAMP_FIELD: Partial<Record<CallStatus, keyof CallRecord>> = {
+  queued: 'queued_at',
+  assigned: 'assigned_at',
+  connected: 'connected_at',
+  finished: 'ends_at',
+  failed: 'ends_at',
+};
+
+const FLAG_NAMES = ['verified_customer', 'bad_actor', 'repeat_customer'] as const;
+
+/** Dialer status reports and customer flags (SPEC 3.1). */
+export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): void {
+  app.patch(`${BASE}/:id`, async (request) => {
+    const id = callIdParam((request.params as { id: string }).id);
+    const body = objectBody(request.body);
+    const to = body.status;
+    if (typeof to !== 'string' || (to !== 'failed' && !PROGRESS.includes(to as CallStatus))) {
+      throw badRequest(`status must be one of: ${[...PROGRESS, 'failed'].join(', ')}`);
+    }
+    if (body.fail_reason !== undefined && (typeof body.fail_reason !== 'string' || body.fail_reason.length > 100)) {
+      throw badRequest('fail_reason must be a string of at most 100 characters');
+    }
+    // Legal predecessors: every earlier step on the path (skipping is fine); `failed` from any step before finished.
+    const from = to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, PROGRESS.indexOf(to as CallStatus));
+    const patch: Partial<CallRecord> = {};
+    const field = TIMESTAMP_FIELD[to as CallStatus];
+    if (field) (patch as Record<string, unknown>)[field] = new Date().toISOString();
+    if (to === 'failed') patch.fail_reason = (body.fail_reason as string | undefined) ?? 'dialer_reported_failure';
+    const result = await s.calls.transition(id, { from, to: to as CallStatus, patch, events: [{ type: 'status', detail: to }] });
+    if (result.result === 'missing') throw new HttpError(404, 'Call not found');
+    if (result.result === 'conflict') throw new HttpError(409, `Cannot change status from '${result.status}' to '${to}'`);
+    return callView(s, result.call);
+  });
+
+  app.get(`${BASE}/:id/customer_flag`, async (request) => {
+    const call = await requireCall(s, callIdParam((request.params as { id: string }).id));
+    return flagsOf(call);
+  });
+
+  app.patch(`${BASE}/:id/customer_flag`, async (request) => {
+    const id = callIdParam((request.params as { id: string }).id);
+    const body = objectBody(request.body);
+    const patch: Partial<CustomerFlags> = {};
+    for (const name of FLAG_NAMES) {
+      // The seed spells it `repeat_customers` in the PATCH example; both are accepted.
+      const value = name === 'repeat_customer' && body[name] === undefined ? body.repeat_customers : body[name];
+      if (value === undefined) continue;
+      if (typeof value !== 'boolean') throw badRequest(`${name} must be a boolean`);
+      patch[name] = value;
+    }
+    const result = await s.calls.transition(id, { patch });
+    if (result.result !== 'ok') throw new HttpError(404, 'Call not found');
+    return flagsOf(result.call);
+  });
+}
+
+function flagsOf(call: CallRecord): CustomerFlags {
+  return { verified_customer: call.verified_customer, bad_actor: call.bad_actor, repeat_customer: call.repeat_customer };
+}

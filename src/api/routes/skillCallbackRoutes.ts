@@ -1,0 +1,60 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { AppServices } from '../../AppServices.js';
+import { safeEqual } from '../auth.js';
+import { HttpError, badRequest } from '../HttpError.js';
+import { toE164 } from '../validation/phoneNumber.js';
+import { objectBody } from './callParams.js';
+import { scheduleCall } from './callRoutes.js';
+
+/**
+ * Xima-style skill callback (SPEC 3.2): a callback due now for a configured skill, through the same worker
+ * and policies as scheduled calls. Bearer tokens are scoped to skills.
+ */
+export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices): void {
+  const tokens = s.config.auth.bearerTokens;
+
+  // Authentication runs before the body is parsed: a caller without a valid token learns nothing more.
+  const authenticate = async (request: FastifyRequest) => {
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
+    let owner: (typeof tokens)[number] | undefined;
+    if (match) for (const t of tokens) if (safeEqual(match[1]!, t.token) && !owner) owner = t;
+    if (!owner) throw new HttpError(401, "The authorization header wasn't valid.", { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
+    request.principal = `token:${tokens.indexOf(owner)}`;
+    (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills = owner.skills;
+  };
+
+  app.post('/rest/api/v1/callback', { onRequest: authenticate }, async (request, reply) => {
+    const body = objectBody(request.body);
+    if (typeof body.skill !== 'string' || body.skill.length === 0) throw badRequest('skill is required');
+    if (body.callbackNumber === undefined || body.callbackNumber === null || body.callbackNumber === '') {
+      throw badRequest('callbackNumber is required');
+    }
+    const skill = s.config.skills.find((k) => k.name === body.skill);
+    if (!skill) throw badRequest(`Unknown skill '${body.skill}'`);
+    const allowed = (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills ?? [];
+    if (!allowed.includes(skill.name)) throw new HttpError(403, `This token may not request callbacks for skill '${skill.name}'`);
+    const number = toE164(body.callbackNumber, s.config.defaultRegion);
+    if (!number) throw badRequest('callbackNumber is not well formed');
+
+    const menu = s.config.menus.find((m) => m.id === skill.menuId)!;
+    const now = new Date();
+    await scheduleCall(
+      s,
+      {
+        parent_id: null,
+        lang: menu.languages.includes('en') ? 'en' : menu.languages[0]!,
+        call_type: 'Voice Scheduled (API)',
+        created_at: now.toISOString(),
+        scheduled_at: now.toISOString(),
+        menu_id: menu.id,
+        end_user_number: number,
+        ticket_id: null,
+        recording_permission: 'not_asked',
+        source: 'skill',
+        skill: skill.name,
+      },
+      now,
+    );
+    return reply.code(204).send();
+  });
+}

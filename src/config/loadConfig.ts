@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+
+import { configSchema, type AppConfig } from './schema.js';
+
+/** Raised for a config file that cannot be used; the message names the offending field. */
+export class ConfigError extends Error {
+  override readonly name = 'ConfigError';
+}
+
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+
+/** Replaces `${VAR}` inside every string value with the environment variable (secrets stay out of files). */
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+  if (typeof value === 'string') {
+    return value.replace(VAR, (_, name: string) => {
+      const v = env[name];
+      if (v === undefined) throw new ConfigError(`config ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
+      return v;
+    });
+  }
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)]));
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]));
+  }
+  return value;
+}
+
+/** Validates a parsed config object; REDIS_URL and PORT from `env` override the file. */
+export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
+  if (!interpolated || typeof interpolated !== 'object' || Array.isArray(interpolated)) {
+    throw new ConfigError('config must be a JSON object');
+  }
+  const withOverrides: Record<string, any> = structuredClone(interpolated);
+  if (env.REDIS_URL) withOverrides.redis = { ...(withOverrides.redis ?? {}), url: env.REDIS_URL };
+  if (env.PORT !== undefined && env.PORT !== '') {
+    const port = Number(env.PORT);
+    if (!Number.isInteger(port)) throw new ConfigError(`PORT must be a whole number, got "${env.PORT}"`);
+    withOverrides.server = { ...(withOverrides.server ?? {}), port };
+  }
+  const result = configSchema.safeParse(withOverrides);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  ${issue.path.join('.') || '(root)'}: ${issue.message}`);
+    throw new ConfigError(`invalid config:\n${lines.join('\n')}`);
+  }
+  return result.data;
+}
+
+/** Reads CONFIG_FILE (default config/default.json). */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const file = env.CONFIG_FILE || 'config/default.json';
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (err) {
+    throw new ConfigError(`config file ${file} is not valid JSON: ${(err as Error).message}`);
+  }
+  try {
+    return parseConfig(raw, env);
+  } catch (err) {
+    if (err instanceof ConfigError) err.message = `${file}: ${err.message}`;
+    throw err;
+  }
+}
+

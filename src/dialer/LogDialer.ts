@@ -1,0 +1,13 @@
+import type { Logger } from 'pino';
+import type { CallView } from '../api/callView.js';
+import { maskPhone } from '../observability/logger.js';
+import type { Dialer } from './Dialer.js';
+
+/** Demo dialer: logs the call it would place. */
+export class LogDialer implements Dialer {
+  constructor(private readonly logger: Logger) {}
+
+  async offer(call: CallView): Promise<void> {
+    this.logger.info({ callId: call.id, number: maskPhone(call.end_user_number), ticketId: call.out_ticket_id }, 'dialer (log): call placed');
+  }
+}

@@ -1,0 +1,93 @@
+import { Queue, type ConnectionOptions } from 'bullmq';
+import type { CrmCommentKey } from '../policy/crmComments.js';
+import { QUEUE_NAMES, fireJobId } from './queueNames.js';
+
+export interface FireJobData {
+  callId: number;
+}
+
+/** `effect` names the ledger entry: one per call and outcome (see SideEffectLedger). */
+export type CrmEffectJobData =
+  | { kind: 'comment'; effect: string; callId: number; ticketId: string; comment: CrmCommentKey }
+  | { kind: 'reopen'; effect: string; callId: number; ticketId: string };
+
+export interface BulkCancelJobData {
+  operationId: string;
+}
+
+const DAY_S = 24 * 60 * 60;
+
+/** Side effects are retried for 24 hours; the backoff (5 s doubling, capped at 5 min) makes ~300 tries. */
+export const CRM_EFFECT_ATTEMPTS = 400;
+export const CRM_EFFECT_GIVE_UP_MS = 24 * 60 * 60 * 1000;
+
+/** First retry within 5 s, doubling, at most 5 minutes between tries (SPEC section 4). */
+export function crmEffectBackoffMs(attemptsMade: number): number {
+  return Math.min(5000 * 2 ** Math.max(0, attemptsMade - 1), 5 * 60 * 1000);
+}
+
+/** Producers for the three queues. Workers live in src/worker. */
+export class CallQueues {
+  readonly fire: Queue<FireJobData>;
+  readonly crmEffects: Queue<CrmEffectJobData>;
+  readonly bulkCancel: Queue<BulkCancelJobData>;
+
+  constructor(connection: ConnectionOptions, prefix: string) {
+    const opts = { connection, prefix };
+    this.fire = new Queue<FireJobData>(QUEUE_NAMES.fire, opts);
+    this.crmEffects = new Queue<CrmEffectJobData>(QUEUE_NAMES.crmEffects, opts);
+    this.bulkCancel = new Queue<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, opts);
+  }
+
+  /** Adds the delayed job of a call; the job id derives from the call id, so adding twice is harmless. */
+  async scheduleFire(callId: number, dueAt: Date, now = Date.now()): Promise<void> {
+    await this.fire.add(
+      'fire',
+      { callId },
+      {
+        jobId: fireJobId(callId),
+        delay: Math.max(0, dueAt.getTime() - now),
+        // Retries cover infrastructure trouble (Redis blip, dialer down); CRM trouble is a decision, not a retry.
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 2000 },
+        removeOnComplete: { age: DAY_S, count: 10_000 },
+        removeOnFail: { age: 7 * DAY_S },
+      },
+    );
+  }
+
+  /** Removes a call's delayed job. A job already running cannot be removed; the fire step then sees the cancel. */
+  async unscheduleFire(callId: number): Promise<void> {
+    const job = await this.fire.getJob(fireJobId(callId));
+    if (!job) return;
+    try {
+      await job.remove();
+    } catch {
+      // Locked by a worker: harmless, the worker finds the call canceled and stops.
+    }
+  }
+
+  async addCrmEffect(jobId: string, data: CrmEffectJobData): Promise<void> {
+    await this.crmEffects.add(data.kind, data, {
+      jobId,
+      attempts: CRM_EFFECT_ATTEMPTS,
+      backoff: { type: 'custom' },
+      removeOnComplete: { age: DAY_S, count: 10_000 },
+      removeOnFail: { age: 7 * DAY_S },
+    });
+  }
+
+  async addBulkCancel(operationId: string): Promise<void> {
+    await this.bulkCancel.add('bulk-cancel', { operationId }, {
+      jobId: `op-${operationId}`,
+      attempts: 5,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: { age: DAY_S },
+      removeOnFail: { age: 7 * DAY_S },
+    });
+  }
+
+  async close(): Promise<void> {
+    await Promise.all([this.fire.close(), this.crmEffects.close(), this.bulkCancel.close()]);
+  }
+}

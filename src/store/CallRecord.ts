@@ -1,0 +1,62 @@
+import type { FailReason, FireDecision } from '../policy/decideOnFire.js';
+
+/** Call statuses this product uses (a subset of the seeds' list). */
+export const CALL_STATUSES = ['scheduled', 'queued', 'assigned', 'connecting', 'connected', 'finished', 'failed', 'canceled'] as const;
+export type CallStatus = (typeof CALL_STATUSES)[number];
+
+/** Statuses in which a call counts as active for its CRM record (SPEC 4 step 4). */
+export const ACTIVE_STATUSES: readonly CallStatus[] = ['scheduled', 'queued', 'assigned', 'connecting', 'connected'];
+export const FINAL_STATUSES: readonly CallStatus[] = ['finished', 'failed', 'canceled'];
+
+export type RecordingPermission = 'not_asked' | 'denied' | 'granted';
+
+export type CallFailReason = FailReason | 'canceled_by_request' | 'dialer_unreachable' | 'nothing' | string;
+
+export interface CustomerFlags {
+  verified_customer: boolean;
+  bad_actor: boolean;
+  repeat_customer: boolean;
+}
+
+/** The decision taken when the call fired, kept so that a redelivered job carries out the same one. */
+export interface StoredDecision extends FireDecision {
+  crmStatus: string | null;
+}
+
+/** A call as stored in Redis (flat JSON: the Lua scripts read and write it). */
+export interface CallRecord {
+  id: number;
+  parent_id: number | null;
+  lang: string;
+  call_type: 'Voice Scheduled (API)';
+  status: CallStatus;
+  created_at: string;
+  scheduled_at: string;
+  queued_at: string | null;
+  assigned_at: string | null;
+  connected_at: string | null;
+  ends_at: string | null;
+  menu_id: number;
+  end_user_number: string;
+  ticket_id: string | null;
+  recording_permission: RecordingPermission;
+  fail_reason: CallFailReason;
+  fail_details: string | null;
+  verified_customer: boolean;
+  bad_actor: boolean;
+  repeat_customer: boolean;
+  /** `api` (Call API) or `skill` (Xima-style skill callback). */
+  source: 'api' | 'skill';
+  skill: string | null;
+  /** Set once the fire job has started: from then on the call can no longer be canceled by request. */
+  firing: boolean;
+  decision: StoredDecision | null;
+}
+
+export interface CallEvent {
+  at: string;
+  type: string;
+  detail: string | null;
+}
+
+export type NewCall = Omit<CallRecord, 'id' | 'status' | 'queued_at' | 'assigned_at' | 'connected_at' | 'ends_at' | 'fail_reason' | 'fail_details' | 'verified_customer' | 'bad_actor' | 'repeat_customer' | 'firing' | 'decision'>;

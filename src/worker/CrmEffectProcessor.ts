@@ -1,0 +1,80 @@
+import type { Logger } from 'pino';
+import { CrmRejectedError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
+import type { ResilientCrm } from '../crm/ResilientCrm.js';
+import type { Metrics } from '../observability/Metrics.js';
+import { CRM_COMMENTS } from '../policy/crmComments.js';
+import { CRM_EFFECT_GIVE_UP_MS, type CrmEffectJobData } from '../queue/CallQueues.js';
+import type { CrmEffects } from '../queue/CrmEffects.js';
+import type { CallStore } from '../store/CallStore.js';
+import type { SideEffectLedger } from '../store/SideEffectLedger.js';
+
+/**
+ * Carries out one CRM side effect, exactly once per call and outcome:
+ * - done already → nothing;
+ * - a previous attempt's outcome is unknown (worker died mid-request) → ask the CRM whether the comment is
+ *   there before writing it again;
+ * - a permanent refusal (closed Zendesk ticket, record gone) → recorded as undeliverable, never retried;
+ * - anything else (CRM down) → thrown, and BullMQ retries with backoff for up to 24 hours.
+ */
+export class CrmEffectProcessor {
+  constructor(
+    private readonly crm: ResilientCrm,
+    private readonly ledger: SideEffectLedger,
+    private readonly calls: CallStore,
+    private readonly effects: CrmEffects,
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async process(data: CrmEffectJobData, firstQueuedAt: number, now = Date.now()): Promise<void> {
+    const { effect } = data;
+    const log = this.logger.child({ callId: data.callId, ticketId: data.ticketId, effect });
+    const state = await this.ledger.get(data.callId, effect);
+    if (state.state === 'done' || state.state === 'undeliverable') return;
+
+    if (now - firstQueuedAt > CRM_EFFECT_GIVE_UP_MS) {
+      await this.undeliverable(data, effect, 'gave up after 24 hours of CRM errors');
+      return;
+    }
+
+    try {
+      if (data.kind === 'comment') {
+        const body = CRM_COMMENTS[data.comment];
+        if (state.state === 'attempting' && (await this.crm.hasCommentSince(data.ticketId, body, new Date(state.since.getTime() - 60_000)))) {
+          log.info('comment found on the record after an interrupted attempt; not writing it again');
+        } else {
+          await this.ledger.markAttempting(data.callId, effect, new Date());
+          await this.crm.addComment(data.ticketId, body);
+        }
+        await this.ledger.markDone(data.callId, effect);
+        await this.calls.appendEvent(data.callId, 'comment_written', body);
+        this.metrics.crmEffects.inc({ kind: 'comment', result: 'done' });
+        log.info({ comment: data.comment }, 'CRM comment written');
+      } else {
+        await this.ledger.markAttempting(data.callId, effect, new Date());
+        await this.crm.reopen(data.ticketId); // setting the open status twice is harmless
+        await this.ledger.markDone(data.callId, effect);
+        await this.calls.appendEvent(data.callId, 'reopened', `record ${data.ticketId} reopened`);
+        this.metrics.crmEffects.inc({ kind: 'reopen', result: 'done' });
+        log.info('CRM record reopened');
+        await this.effects.requestComment(data.callId, data.ticketId, 'reopened');
+      }
+    } catch (err) {
+      if (err instanceof CrmRejectedError || err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) {
+        await this.undeliverable(data, effect, err.message);
+        return;
+      }
+      this.metrics.crmEffects.inc({ kind: data.kind, result: 'retry' });
+      log.warn({ err: (err as Error).message }, 'CRM side effect failed; will retry');
+      throw err;
+    }
+  }
+
+  private async undeliverable(data: CrmEffectJobData, effect: string, reason: string): Promise<void> {
+    await this.ledger.markUndeliverable(data.callId, effect);
+    const what = data.kind === 'comment' ? CRM_COMMENTS[data.comment] : 'reopen';
+    await this.calls.appendEvent(data.callId, data.kind === 'comment' ? 'comment_undeliverable' : 'reopen_failed', `${what} — ${reason}`);
+    this.metrics.crmEffects.inc({ kind: data.kind, result: 'undeliverable' });
+    this.logger.warn({ callId: data.callId, ticketId: data.ticketId, effect, reason }, 'CRM side effect undeliverable; not retried');
+  }
+}

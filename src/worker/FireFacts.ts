@@ -1,0 +1,84 @@
+import type { Logger } from 'pino';
+import type { CrmProvider, RecordLookup } from '../crm/CrmAdapter.js';
+import { CrmUnreachableError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
+import { decideOnFire, needsLookup, type FireDecision, type FireFacts, type LookupFact } from '../policy/decideOnFire.js';
+import type { CallStore } from '../store/CallStore.js';
+import type { SettingsStore } from '../store/SettingsStore.js';
+
+export interface Evaluation {
+  facts: FireFacts;
+  decision: FireDecision;
+  /** Raw CRM status seen, null when there was no lookup or no record. */
+  crmStatus: string | null;
+  /** One line for the call's `crm_lookup` event (null when no lookup was made). */
+  lookupDetail: string | null;
+}
+
+/**
+ * Gathers the facts the decision needs — the live Salesforce policy, the CRM record, other active calls — and
+ * decides. Shared by the fire worker and the admin dry run (`/admin/v1/explain`), which must agree.
+ */
+export class FireEvaluator {
+  constructor(
+    private readonly provider: CrmProvider | 'none',
+    private readonly readRecord: ((id: string) => Promise<RecordLookup>) | null,
+    private readonly calls: CallStore,
+    private readonly settings: SettingsStore,
+    private readonly logger: Logger,
+  ) {}
+
+  async evaluate(ticketId: string | null, callId: number | null): Promise<Evaluation> {
+    const salesforcePolicy = await this.settings.getClosedRecordPolicy();
+    let lookup: LookupFact = { kind: 'skipped' };
+    let lookupDetail: string | null = null;
+    if (needsLookup(this.provider, ticketId, salesforcePolicy) && this.readRecord && ticketId !== null) {
+      lookup = await this.lookUp(ticketId);
+      lookupDetail = describeLookup(lookup);
+    }
+    const otherActiveCall =
+      ticketId !== null && (await this.calls.activeCallIds(ticketId)).some((id) => id !== callId);
+    const facts: FireFacts = { provider: this.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
+    return {
+      facts,
+      decision: decideOnFire(facts),
+      crmStatus: lookup.kind === 'found' ? lookup.rawStatus : null,
+      lookupDetail,
+    };
+  }
+
+  private async lookUp(ticketId: string): Promise<LookupFact> {
+    try {
+      const found = await this.readRecord!(ticketId);
+      if (found.state === 'not_found') return { kind: 'not_found' };
+      return { kind: 'found', state: found.state, rawStatus: found.rawStatus };
+    } catch (err) {
+      if (err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) return { kind: 'not_found' };
+      if (err instanceof CrmUnreachableError) {
+        this.logger.warn({ ticketId, err: err.message }, 'CRM unreachable at fire time');
+        return { kind: 'unreachable' };
+      }
+      throw err;
+    }
+  }
+}
+
+function describeLookup(lookup: LookupFact): string {
+  switch (lookup.kind) {
+    case 'found':
+      return `record ${lookup.state} (status: ${lookup.rawStatus ?? 'unknown'})`;
+    case 'not_found':
+      return 'record not found';
+    case 'unreachable':
+      return 'CRM unreachable';
+    default:
+      return 'no lookup';
+  }
+}
+
+export function describeDecision(d: FireDecision): string {
+  const parts: string[] = [d.action];
+  if (d.reopen) parts.push('reopen');
+  if (d.failReason) parts.push(`fail_reason=${d.failReason}`);
+  if (d.comment) parts.push(`comment=${d.comment}`);
+  return parts.join(' ');
+}

@@ -1,0 +1,88 @@
+import type { Logger } from 'pino';
+import type { MenuConfig } from '../config/schema.js';
+import { toCallView } from '../api/callView.js';
+import type { Dialer } from '../dialer/Dialer.js';
+import type { Metrics } from '../observability/Metrics.js';
+import type { CrmEffects } from '../queue/CrmEffects.js';
+import type { CallRecord, StoredDecision } from '../store/CallRecord.js';
+import type { CallStore } from '../store/CallStore.js';
+import { describeDecision, type FireEvaluator } from './FireFacts.js';
+
+/**
+ * What happens when a scheduled callback comes due (SPEC section 4). Each step is safe to repeat: the decision
+ * is stored on the call before anything is carried out, side effects are enqueued once per call and outcome,
+ * and the dialer sees the same Idempotency-Key if the job is redelivered.
+ */
+export class FireProcessor {
+  constructor(
+    private readonly calls: CallStore,
+    private readonly evaluator: FireEvaluator,
+    private readonly effects: CrmEffects,
+    private readonly dialer: Dialer,
+    private readonly menus: readonly MenuConfig[],
+    private readonly metrics: Metrics,
+    private readonly logger: Logger,
+  ) {}
+
+  async process(callId: number, now = new Date()): Promise<void> {
+    const before = await this.calls.get(callId);
+    if (!before || before.status !== 'scheduled') {
+      this.logger.debug({ callId, status: before?.status }, 'fire: call no longer scheduled, nothing to do');
+      return;
+    }
+    // From here on the call cannot be canceled by request: cancel and fire never both happen.
+    const started = await this.calls.transition(callId, {
+      from: ['scheduled'],
+      patch: { firing: true },
+      events: before.firing ? [] : [{ type: 'fired', detail: null }],
+    });
+    if (started.result !== 'ok') return;
+    let call = started.call;
+    if (!before.firing) this.metrics.fireLag.observe(Math.max(0, now.getTime() - Date.parse(call.scheduled_at)) / 1000);
+
+    const decision = call.decision ?? (await this.decide(call));
+    call = { ...call, decision };
+    const log = this.logger.child({ callId, ticketId: call.ticket_id });
+
+    // Side effects first: if we die after this, the redelivered job finds the same decision and re-requests
+    // them (a no-op), instead of finding the call already closed and losing its comment.
+    if (call.ticket_id !== null) {
+      if (decision.reopen) await this.effects.requestReopen(callId, call.ticket_id);
+      else if (decision.comment) await this.effects.requestComment(callId, call.ticket_id, decision.comment);
+    }
+
+    if (decision.action === 'dial') {
+      await this.dialer.offer(toCallView(call, await this.calls.events(callId), this.menus));
+      const queued = await this.calls.transition(callId, {
+        from: ['scheduled'],
+        to: 'queued',
+        patch: { queued_at: new Date().toISOString(), firing: false },
+        events: [{ type: 'dialed', detail: 'accepted by the dialer' }, { type: 'status', detail: 'queued' }],
+      });
+      if (queued.result === 'ok') log.info({ outcome: 'dial', reopen: decision.reopen }, 'callback handed to the dialer');
+      return;
+    }
+
+    const closed = await this.calls.transition(callId, {
+      from: ['scheduled'],
+      to: 'canceled',
+      patch: { fail_reason: decision.failReason ?? 'nothing', ends_at: new Date().toISOString(), firing: false },
+      events: [{ type: 'canceled', detail: decision.failReason }],
+    });
+    if (closed.result === 'ok') log.info({ outcome: decision.action, failReason: decision.failReason }, 'callback not dialed');
+  }
+
+  private async decide(call: CallRecord): Promise<StoredDecision> {
+    const evaluation = await this.evaluator.evaluate(call.ticket_id, call.id);
+    const stored: StoredDecision = { ...evaluation.decision, crmStatus: evaluation.crmStatus };
+    const events = [];
+    if (evaluation.lookupDetail) events.push({ type: 'crm_lookup', detail: evaluation.lookupDetail });
+    events.push({ type: 'decision', detail: describeDecision(evaluation.decision) });
+    const saved = await this.calls.transition(call.id, { from: ['scheduled'], patch: { decision: stored }, events });
+    if (saved.result === 'ok' && saved.call.decision) {
+      this.metrics.fired.inc({ outcome: stored.action, fail_reason: stored.failReason ?? 'none' });
+      return saved.call.decision;
+    }
+    return stored;
+  }
+}

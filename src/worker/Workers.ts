@@ -1,0 +1,85 @@
+import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import type { Logger } from 'pino';
+import { QUEUE_NAMES } from '../queue/queueNames.js';
+import { crmEffectBackoffMs, type CrmEffectJobData, type FireJobData } from '../queue/CallQueues.js';
+import type { CallStore } from '../store/CallStore.js';
+import type { CrmEffectProcessor } from './CrmEffectProcessor.js';
+import type { FireProcessor } from './FireProcessor.js';
+
+export interface WorkerTuning {
+  concurrency: number;
+  /** How often BullMQ looks for jobs whose worker died (stalled-job recovery). */
+  stalledIntervalMs: number;
+}
+
+/**
+ * The BullMQ workers of the `worker` role: the fire queue and the CRM side-effect queue. Any number of
+ * processes may run them against one Redis.
+ */
+export class Workers {
+  private readonly workers: Worker[] = [];
+
+  constructor(
+    connection: ConnectionOptions,
+    prefix: string,
+    tuning: WorkerTuning,
+    fire: FireProcessor,
+    effects: CrmEffectProcessor,
+    calls: CallStore,
+    private readonly logger: Logger,
+  ) {
+    const common = {
+      connection,
+      prefix,
+      stalledInterval: tuning.stalledIntervalMs,
+      // A job cut off by a crash is picked up again, several times over if need be (side effects stay once).
+      maxStalledCount: 5,
+    };
+    const fireWorker = new Worker<FireJobData>(QUEUE_NAMES.fire, (job) => fire.process(job.data.callId), {
+      ...common,
+      concurrency: tuning.concurrency,
+    });
+    fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, calls));
+
+    const effectsWorker = new Worker<CrmEffectJobData>(
+      QUEUE_NAMES.crmEffects,
+      (job: Job<CrmEffectJobData>) => effects.process(job.data, job.timestamp),
+      {
+        ...common,
+        concurrency: tuning.concurrency,
+        settings: { backoffStrategy: (attemptsMade: number) => crmEffectBackoffMs(attemptsMade) },
+      },
+    );
+    effectsWorker.on('failed', (job, err) => {
+      if (err instanceof UnrecoverableError) return;
+      this.logger.debug({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'CRM side effect attempt failed');
+    });
+    for (const w of [fireWorker, effectsWorker]) {
+      w.on('error', (err) => this.logger.error({ err: err.message }, 'worker error'));
+      this.workers.push(w);
+    }
+  }
+
+  /** After its last retry a fire job that still fails (dialer down for minutes) ends the call as failed. */
+  private async onFireFailed(job: Job<FireJobData> | undefined, err: Error, calls: CallStore): Promise<void> {
+    if (!job) return;
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    this.logger.warn({ callId: job.data.callId, attemptsMade: job.attemptsMade, final, err: err.message }, 'fire job failed');
+    if (!final) return;
+    await calls.transition(job.data.callId, {
+      from: ['scheduled'],
+      to: 'failed',
+      patch: { fail_reason: 'dialer_unreachable', fail_details: err.message, ends_at: new Date().toISOString(), firing: false },
+      events: [{ type: 'status', detail: `failed: ${err.message}` }],
+    });
+  }
+
+  async waitUntilReady(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.waitUntilReady()));
+  }
+
+  /** Stops taking jobs and waits for the ones in flight (SIGTERM). */
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.close()));
+  }
+}
