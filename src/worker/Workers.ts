@@ -1,5 +1,6 @@
 import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
+import { DialerUnavailableError } from '../dialer/Dialer.js';
 import { QUEUE_NAMES } from '../queue/queueNames.js';
 import { crmEffectBackoffMs, type CrmEffectJobData, type FireJobData } from '../queue/CallQueues.js';
 import type { CallStore } from '../store/CallStore.js';
@@ -24,7 +25,7 @@ export class Workers {
     prefix: string,
     tuning: WorkerTuning,
     fire: FireProcessor,
-    effects: CrmEffectProcessor,
+    effects: CrmEffectProcessor | null,
     calls: CallStore,
     private readonly logger: Logger,
   ) {
@@ -39,14 +40,20 @@ export class Workers {
       ...common,
       concurrency: tuning.concurrency,
     });
-    fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, calls));
+    fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, calls).catch(() => undefined));
 
+    this.workers.push(fireWorker);
+    if (effects) this.workers.push(this.createEffectsWorker(effects, common, tuning.concurrency));
+    for (const w of this.workers) w.on('error', (err) => this.logger.error({ err: err.message }, 'worker error'));
+  }
+
+  private createEffectsWorker(effects: CrmEffectProcessor, common: Record<string, unknown> & { connection: ConnectionOptions }, concurrency: number): Worker {
     const effectsWorker = new Worker<CrmEffectJobData>(
       QUEUE_NAMES.crmEffects,
       (job: Job<CrmEffectJobData>) => effects.process(job.data, job.timestamp),
       {
         ...common,
-        concurrency: tuning.concurrency,
+        concurrency,
         settings: { backoffStrategy: (attemptsMade: number) => crmEffectBackoffMs(attemptsMade) },
       },
     );
@@ -54,10 +61,7 @@ export class Workers {
       if (err instanceof UnrecoverableError) return;
       this.logger.debug({ jobId: job?.id, attemptsMade: job?.attemptsMade, err: err.message }, 'CRM side effect attempt failed');
     });
-    for (const w of [fireWorker, effectsWorker]) {
-      w.on('error', (err) => this.logger.error({ err: err.message }, 'worker error'));
-      this.workers.push(w);
-    }
+    return effectsWorker;
   }
 
   /** After its last retry a fire job that still fails (dialer down for minutes) ends the call as failed. */
@@ -69,7 +73,7 @@ export class Workers {
     await calls.transition(job.data.callId, {
       from: ['scheduled'],
       to: 'failed',
-      patch: { fail_reason: 'dialer_unreachable', fail_details: err.message, ends_at: new Date().toISOString(), firing: false },
+      patch: { fail_reason: err instanceof DialerUnavailableError ? 'dialer_unreachable' : 'internal_error', fail_details: err.message, ends_at: new Date().toISOString(), firing: false },
       events: [{ type: 'status', detail: `failed: ${err.message}` }],
     });
   }

@@ -1,0 +1,156 @@
+import { Worker } from 'bullmq';
+import type { FastifyInstance } from 'fastify';
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { createCrmAdapter } from '../adapters/createCrmAdapter.js';
+import { buildServer, type RouteModule } from './api/buildServer.js';
+import type { AppServices } from './AppServices.js';
+import type { AppConfig } from './config/schema.js';
+import { ResilientCrm } from './crm/ResilientCrm.js';
+import type { Dialer } from './dialer/Dialer.js';
+import { LogDialer } from './dialer/LogDialer.js';
+import { WebhookDialer } from './dialer/WebhookDialer.js';
+import { createLogger } from './observability/logger.js';
+import { Metrics } from './observability/Metrics.js';
+import { CallCanceler } from './queue/CallCanceler.js';
+import { CallQueues, type BulkCancelJobData } from './queue/CallQueues.js';
+import { CrmEffects } from './queue/CrmEffects.js';
+import { QUEUE_NAMES } from './queue/queueNames.js';
+import { bullConnection, connectRedis, failFastRedisOptions, workerRedisOptions } from './redisConnections.js';
+import { BulkCancelStore } from './store/BulkCancelStore.js';
+import { CallStore } from './store/CallStore.js';
+import { IdempotencyStore } from './store/IdempotencyStore.js';
+import { SettingsStore } from './store/SettingsStore.js';
+import { SideEffectLedger } from './store/SideEffectLedger.js';
+import { BulkCancelProcessor } from './worker/BulkCancelProcessor.js';
+import { CrmEffectProcessor } from './worker/CrmEffectProcessor.js';
+import { FireEvaluator } from './worker/FireFacts.js';
+import { FireProcessor } from './worker/FireProcessor.js';
+import { RecordBatcher } from './worker/RecordBatcher.js';
+import { ScheduleReconciler } from './worker/ScheduleReconciler.js';
+import { Workers } from './worker/Workers.js';
+
+export interface AppOptions {
+  api: boolean;
+  worker: boolean;
+  logger?: Logger;
+  /** Replaces the dialer from config (the demo passes one that prints). */
+  dialer?: Dialer;
+  /** Stalled-job check interval; short in tests that kill a worker mid-job. */
+  stalledIntervalMs?: number;
+  /** Extra HTTP routes (the admin API). */
+  routes?: RouteModule[];
+}
+
+export interface RunningApp {
+  services: AppServices;
+  /** Base URL of the HTTP server when the API role runs. */
+  url: string | null;
+  server: FastifyInstance | null;
+  /** Stops taking requests and jobs, finishes the ones in flight, closes connections. */
+  close(): Promise<void>;
+}
+
+/** Composition root: builds every part from the config and starts the chosen roles. */
+export async function startApp(config: AppConfig, options: AppOptions): Promise<RunningApp> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const prefix = config.redis.prefix;
+  const initialPolicy = config.crm.salesforce?.closedRecordPolicy ?? 'reopen';
+  // Request handling fails fast while Redis is away (503); workers wait for it to come back.
+  const redis = connectRedis(config.redis.url, failFastRedisOptions());
+  const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix);
+  const metrics = new Metrics();
+  const adapter = createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
+  const crm = adapter ? ResilientCrm.fromConfig(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
+  const calls = new CallStore(redis, prefix);
+  const settings = new SettingsStore(redis, prefix, initialPolicy);
+
+  const services: AppServices = {
+    config,
+    logger,
+    redis,
+    calls,
+    idempotency: new IdempotencyStore(redis, prefix),
+    settings,
+    bulkCancels: new BulkCancelStore(redis, prefix),
+    queues,
+    canceler: new CallCanceler(calls, queues),
+    effects: new CrmEffects(queues, new SideEffectLedger(redis, prefix)),
+    metrics,
+    crm,
+    evaluator: new FireEvaluator(config.crm.provider, crm ? (id) => crm.readRecord(id) : null, calls, settings, logger),
+  };
+
+  const stoppers: Array<() => Promise<void>> = [];
+  let workerRedis: Redis | null = null;
+  if (options.worker) {
+    workerRedis = connectRedis(config.redis.url, workerRedisOptions());
+    const workerConnection = bullConnection(config.redis.url, workerRedisOptions());
+    const workerQueues = new CallQueues(workerConnection, prefix);
+    const workerCalls = new CallStore(workerRedis, prefix);
+    const ledger = new SideEffectLedger(workerRedis, prefix);
+    const effects = new CrmEffects(workerQueues, ledger);
+    const batcher = crm ? new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize) : null;
+    const evaluator = new FireEvaluator(
+      config.crm.provider,
+      batcher ? (id) => batcher.load(id) : null,
+      workerCalls,
+      new SettingsStore(workerRedis, prefix, initialPolicy),
+      logger,
+    );
+    const dialer = options.dialer ?? createDialer(config, logger);
+    const fire = new FireProcessor(workerCalls, evaluator, effects, dialer, config.menus, metrics, logger.child({ component: 'fire' }));
+    const effectProcessor = crm
+      ? new CrmEffectProcessor(crm, ledger, workerCalls, effects, metrics, logger.child({ component: 'crm-effects' }))
+      : null;
+    const workers = new Workers(
+      workerConnection,
+      prefix,
+      { concurrency: config.worker.concurrency, stalledIntervalMs: options.stalledIntervalMs ?? 30_000 },
+      fire,
+      effectProcessor,
+      workerCalls,
+      logger.child({ component: 'worker' }),
+    );
+    await workers.waitUntilReady();
+    const reconciler = new ScheduleReconciler(workerCalls, workerQueues, logger);
+    reconciler.start(5 * 60 * 1000);
+    stoppers.push(async () => {
+      reconciler.stop();
+      await workers.close(); // finishes the jobs in flight
+      await workerQueues.close();
+    });
+  }
+
+  let server: FastifyInstance | null = null;
+  let url: string | null = null;
+  let bulkWorker: Worker<BulkCancelJobData> | null = null;
+  if (options.api) {
+    // Bulk cancels run in the API process: they belong to the request that started them.
+    const bulk = new BulkCancelProcessor(services.bulkCancels, services.canceler);
+    bulkWorker = new Worker<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, (job) => bulk.process(job.data.operationId), {
+      connection: bullConnection(config.redis.url, workerRedisOptions()),
+      prefix,
+    });
+    bulkWorker.on('error', (err) => logger.error({ err: err.message }, 'bulk cancel worker error'));
+    server = await buildServer(services, options.routes ?? []);
+    url = await server.listen({ host: config.server.host, port: config.server.port });
+  }
+
+  let closing: Promise<void> | null = null;
+  const close = () =>
+    (closing ??= (async () => {
+      if (server) await server.close(); // stop accepting requests first
+      await Promise.all([...stoppers.map((stop) => stop()), bulkWorker?.close()]);
+      await queues.close();
+      redis.disconnect();
+      workerRedis?.disconnect();
+    })());
+
+  return { services, url, server, close };
+}
+
+function createDialer(config: AppConfig, logger: Logger): Dialer {
+  const log = logger.child({ component: 'dialer' });
+  return config.dialer.kind === 'webhook' ? new WebhookDialer(config.dialer, log) : new LogDialer(log);
+}
