@@ -6,6 +6,7 @@ import { createCrmAdapter } from '../adapters/createCrmAdapter.js';
 import { buildServer, type RouteModule } from './api/buildServer.js';
 import type { AppServices } from './AppServices.js';
 import type { AppConfig } from './config/schema.js';
+import type { CrmAdapter } from './crm/CrmAdapter.js';
 import { ResilientCrm } from './crm/ResilientCrm.js';
 import type { Dialer } from './dialer/Dialer.js';
 import { LogDialer } from './dialer/LogDialer.js';
@@ -38,6 +39,8 @@ export interface AppOptions {
   dialer?: Dialer;
   /** Stalled-job check interval; short in tests that kill a worker mid-job. */
   stalledIntervalMs?: number;
+  /** Replaces the CRM adapter built from config (tests plug in an in-memory CRM port implementation). */
+  crmAdapter?: CrmAdapter;
   /** Extra HTTP routes (the admin API). */
   routes?: RouteModule[];
 }
@@ -60,7 +63,8 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   const redis = connectRedis(config.redis.url, failFastRedisOptions());
   const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix);
   const metrics = new Metrics();
-  const adapter = createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
+  const adapter = options.crmAdapter ?? createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
+  const provider = adapter?.provider ?? 'none';
   const crm = adapter ? ResilientCrm.fromConfig(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
   const calls = new CallStore(redis, prefix);
   const settings = new SettingsStore(redis, prefix, initialPolicy);
@@ -78,7 +82,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     effects: new CrmEffects(queues, new SideEffectLedger(redis, prefix)),
     metrics,
     crm,
-    evaluator: new FireEvaluator(config.crm.provider, crm ? (id) => crm.readRecord(id) : null, calls, settings, logger),
+    evaluator: new FireEvaluator(provider, crm ? (id) => crm.readRecord(id) : null, calls, settings, logger),
   };
 
   const stoppers: Array<() => Promise<void>> = [];
@@ -92,7 +96,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     const effects = new CrmEffects(workerQueues, ledger);
     const batcher = crm ? new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize) : null;
     const evaluator = new FireEvaluator(
-      config.crm.provider,
+      provider,
       batcher ? (id) => batcher.load(id) : null,
       workerCalls,
       new SettingsStore(workerRedis, prefix, initialPolicy),

@@ -21,7 +21,6 @@ export type RouteModule = (app: FastifyInstance, s: AppServices) => void | Promi
 export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: s.logger.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: false,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     forceCloseConnections: 'idle',

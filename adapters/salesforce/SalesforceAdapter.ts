@@ -1,0 +1,210 @@
+import jsforce from 'jsforce';
+import type { Connection } from 'jsforce';
+import type { Logger } from 'pino';
+import type { SalesforceConfig } from '../../src/config/schema.js';
+import type { CrmAdapter, CrmRequestContext, RecordLookup } from '../../src/crm/CrmAdapter.js';
+import type { CrmAdapterDeps } from '../../src/crm/CrmAdapterDeps.js';
+import { CrmRejectedError, CrmTransientError, InvalidRecordIdError } from '../../src/crm/errors.js';
+import { classifySalesforceError, isSessionExpired } from './classifySalesforceError.js';
+import { SalesforceAuth } from './SalesforceAuth.js';
+import { isSalesforceId, soqlDateTime, soqlString, toCommentBody } from './salesforceFormat.js';
+import { callScope, SingleAttemptTransport, type CallScope } from './singleAttemptTransport.js';
+
+/** sObject Collections retrieve takes at most 2,000 ids per request. */
+const MAX_IDS_PER_REQUEST = 2000;
+const CASE_FIELDS = ['Id', 'Status', 'IsClosed'];
+/** hasCommentSince pages through at most this many query pages (2,000 rows each). */
+const MAX_QUERY_PAGES = 10;
+
+interface CaseRow {
+  Id: string;
+  Status?: string | null;
+  IsClosed?: boolean;
+}
+
+interface QueryResult<T> {
+  totalSize: number;
+  done: boolean;
+  records: T[];
+  nextRecordsUrl?: string;
+}
+
+/**
+ * Salesforce CRM adapter (jsforce, REST API). Records are Cases: closed means Case.IsClosed, comments are
+ * internal CaseComments (IsPublished = false), reopen sets Case.Status to `reopenStatus` or the org's default
+ * open status. Each method is one attempt (see singleAttemptTransport.ts for how jsforce's retries are off);
+ * only an expired session is renewed once within a call.
+ */
+export class SalesforceAdapter implements CrmAdapter {
+  readonly provider = 'salesforce' as const;
+  readonly maxBatchSize = MAX_IDS_PER_REQUEST;
+
+  private readonly conn: Connection;
+  private readonly auth: SalesforceAuth;
+  private readonly logger: Logger;
+  /** The org's default open CaseStatus, read on the first reopen without `reopenStatus`, then kept. */
+  private defaultOpenStatus: Promise<string> | undefined;
+
+  constructor(
+    private readonly config: SalesforceConfig,
+    deps: CrmAdapterDeps,
+  ) {
+    this.logger = deps.logger.child({ provider: 'salesforce' });
+    if (Number(config.apiVersion.split('.')[0]) < 42) {
+      // below 42.0 jsforce reads a batch as one GET per id instead of one sObject Collections request
+      throw new Error(`crm.salesforce.apiVersion must be 42.0 or later (sObject Collections), got ${config.apiVersion}`);
+    }
+    const transport = new SingleAttemptTransport();
+    this.conn = new jsforce.Connection({
+      instanceUrl: config.instanceUrl.replace(/\/+$/, ''),
+      version: config.apiVersion,
+      ...(config.accessToken ? { accessToken: config.accessToken } : {}),
+    });
+    this.conn._transport = transport;
+    this.auth = new SalesforceAuth(this.conn, config, transport, this.logger);
+  }
+
+  isValidRecordId(id: string): boolean {
+    return isSalesforceId(id);
+  }
+
+  async readRecords(ids: readonly string[], ctx: CrmRequestContext): Promise<Map<string, RecordLookup>> {
+    for (const id of ids) this.assertId(id);
+    const unique = [...new Set(ids)];
+    const result = new Map<string, RecordLookup>();
+    if (unique.length === 0) return result;
+    await this.call(ctx, undefined, async () => {
+      for (let i = 0; i < unique.length; i += MAX_IDS_PER_REQUEST) {
+        if (ctx.signal.aborted) throw new CrmTransientError('Salesforce read aborted');
+        const chunk = unique.slice(i, i + MAX_IDS_PER_REQUEST);
+        // POST /composite/sobjects/Case {ids, fields}: one request per 2,000 ids; unknown ids come back as null.
+        const rows = (await this.conn.sobject('Case').retrieve(chunk, { fields: CASE_FIELDS })) as unknown;
+        if (!Array.isArray(rows)) throw new CrmTransientError('Salesforce answered a batch read with something else than an array');
+        for (const [id, row] of matchRows(chunk, rows as (CaseRow | null)[])) {
+          result.set(
+            id,
+            row
+              ? { id, state: row.IsClosed === true ? 'closed' : 'open', rawStatus: row.Status ?? null }
+              : { id, state: 'not_found', rawStatus: null },
+          );
+        }
+      }
+    });
+    return result;
+  }
+
+  async addComment(id: string, body: string, ctx: CrmRequestContext): Promise<void> {
+    this.assertId(id);
+    await this.call(ctx, id, async () => {
+      const res = await this.conn.sobject('CaseComment').create({
+        ParentId: id,
+        CommentBody: toCommentBody(body),
+        IsPublished: false, // internal: visible to agents only (SPEC section 2)
+      });
+      if (!res.success) {
+        const codes = res.errors.map((e) => e.errorCode).join(', ');
+        throw new CrmRejectedError(`Salesforce refused the CaseComment: ${codes}`);
+      }
+    });
+  }
+
+  async hasCommentSince(id: string, body: string, since: Date, ctx: CrmRequestContext): Promise<boolean> {
+    this.assertId(id);
+    const expected = toCommentBody(body); // what addComment would have written
+    // CommentBody is a long text area and cannot be filtered in WHERE: it is compared here.
+    const soql =
+      `SELECT Id, CommentBody, CreatedDate FROM CaseComment ` +
+      `WHERE ParentId = ${soqlString(id)} AND CreatedDate >= ${soqlDateTime(since)}`;
+    return this.call(ctx, id, async () => {
+      let page = await this.conn.request<QueryResult<{ CommentBody?: string | null }>>(`/query?q=${encodeURIComponent(soql)}`);
+      for (let n = 1; ; n++) {
+        if (page.records.some((r) => r.CommentBody === expected)) return true;
+        if (page.done || !page.nextRecordsUrl || n >= MAX_QUERY_PAGES) return false;
+        if (ctx.signal.aborted) throw new CrmTransientError('Salesforce query aborted');
+        page = await this.conn.request<QueryResult<{ CommentBody?: string | null }>>(page.nextRecordsUrl);
+      }
+    });
+  }
+
+  async reopen(id: string, ctx: CrmRequestContext): Promise<void> {
+    this.assertId(id);
+    await this.call(ctx, id, async () => {
+      const status = this.config.reopenStatus ?? (await this.openStatus());
+      // PATCH /sobjects/Case/{id}: 204 No Content on success
+      await this.conn.sobject('Case').update({ Id: id, Status: status });
+      this.logger.info({ recordId: id, status }, 'Salesforce case reopened');
+    });
+  }
+
+  private assertId(id: string): void {
+    if (!isSalesforceId(id)) throw new InvalidRecordIdError(id);
+  }
+
+  /** Reads the default open CaseStatus once; a failed read is not kept, so the next reopen asks again. */
+  private openStatus(): Promise<string> {
+    this.defaultOpenStatus ??= (async () => {
+      const soql = 'SELECT ApiName, MasterLabel FROM CaseStatus WHERE IsDefault = true AND IsClosed = false LIMIT 1';
+      const res = await this.conn.request<QueryResult<{ ApiName?: string | null; MasterLabel?: string | null }>>(
+        `/query?q=${encodeURIComponent(soql)}`,
+      );
+      const row = res.records[0];
+      // ApiName is what Case.Status holds; MasterLabel is its label, the same unless renamed.
+      const status = row?.ApiName || row?.MasterLabel;
+      if (!status) {
+        throw new CrmRejectedError('Salesforce has no default open CaseStatus; set crm.salesforce.reopenStatus');
+      }
+      this.logger.info({ status }, 'Salesforce default open case status read');
+      return status;
+    })();
+    this.defaultOpenStatus.catch(() => {
+      this.defaultOpenStatus = undefined;
+    });
+    return this.defaultOpenStatus;
+  }
+
+  /**
+   * Runs one adapter call: a deadline for the transport, the token fetched if there is none yet, errors
+   * classified, and on an expired session one new token and one more try (a second refusal is final).
+   */
+  private call<T>(ctx: CrmRequestContext, recordId: string | undefined, fn: () => Promise<T>): Promise<T> {
+    if (ctx.signal.aborted) return Promise.reject(new CrmTransientError('Salesforce call aborted before it started'));
+    const scope: CallScope = { deadline: Date.now() + ctx.timeoutMs };
+    return callScope.run(scope, async () => {
+      try {
+        await this.auth.ensureToken();
+        const token = this.conn.accessToken;
+        try {
+          return await fn();
+        } catch (err) {
+          if (!isSessionExpired(err, scope) || !this.auth.canRefresh || ctx.signal.aborted) throw err;
+          this.logger.warn('Salesforce session expired or invalid; requesting a new access token');
+          await this.auth.refresh(token);
+          return await fn();
+        }
+      } catch (err) {
+        throw classifySalesforceError(err, scope, recordId);
+      }
+    });
+  }
+}
+
+/**
+ * Pairs each asked id with its row. Salesforce answers with 18-character ids: a 15-character id matches the
+ * first 15 characters exactly (they are case-sensitive); an 18-character id matches on its first 15 or, when
+ * sent in another letter case, on the whole id ignoring case (the last 3 characters encode the case).
+ */
+function matchRows(asked: readonly string[], rows: readonly (CaseRow | null)[]): Map<string, CaseRow | null> {
+  const by15 = new Map<string, CaseRow>();
+  const by18 = new Map<string, CaseRow>();
+  for (const row of rows) {
+    if (!row || typeof row.Id !== 'string') continue;
+    by15.set(row.Id.slice(0, 15), row);
+    if (row.Id.length === 18) by18.set(row.Id.toLowerCase(), row);
+  }
+  const matched = new Map<string, CaseRow | null>();
+  for (const id of asked) {
+    const row = by15.get(id.slice(0, 15)) ?? (id.length === 18 ? by18.get(id.toLowerCase()) : undefined);
+    matched.set(id, row ?? null);
+  }
+  return matched;
+}

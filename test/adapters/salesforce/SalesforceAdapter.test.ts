@@ -1,0 +1,583 @@
+import { Writable } from 'node:stream';
+import pino from 'pino';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { SalesforceAdapter } from '../../../adapters/salesforce/SalesforceAdapter.js';
+import { configSchema, type SalesforceConfig } from '../../../src/config/schema.js';
+import type { CrmRequestContext } from '../../../src/crm/CrmAdapter.js';
+import {
+  CrmRejectedError,
+  CrmTransientError,
+  CrmUnreachableError,
+  InvalidRecordIdError,
+  RecordNotFoundError,
+} from '../../../src/crm/errors.js';
+import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { SalesforceFakeServer, salesforceIdSuffix, type SalesforceConfigOptions } from '../../fakes/SalesforceFakeServer.js';
+
+/**
+ * Contract tests: the real jsforce client (inside SalesforceAdapter) against the loopback Salesforce fake,
+ * through ResilientCrm wherever retries matter.
+ */
+
+const logger = pino({ level: 'silent' });
+const BUDGET = { timeoutMs: 500, attempts: 3, budgetMs: 3000 };
+const REOPENED = 'The record was reopened at the time of a scheduled call.';
+const UNREACHABLE = 'A scheduled call was canceled because the CRM was unreachable.';
+const COMPOSITE = '/services/data/v62.0/composite/sobjects/Case';
+
+let fake: SalesforceFakeServer;
+
+beforeEach(async () => {
+  fake = new SalesforceFakeServer();
+  await fake.start();
+});
+afterEach(async () => {
+  await fake.stop();
+});
+
+/** The fake's crm section, validated by the product's own config schema. */
+function sfConfig(options: SalesforceConfigOptions = {}, overrides: Partial<SalesforceConfig> = {}): SalesforceConfig {
+  const parsed = configSchema.parse({ auth: {}, crm: fake.crmConfig(options) });
+  return { ...parsed.crm.salesforce!, ...overrides };
+}
+const newAdapter = (options?: SalesforceConfigOptions, overrides?: Partial<SalesforceConfig>, log = logger) =>
+  new SalesforceAdapter(sfConfig(options, overrides), { logger: log });
+const newCrm = (options?: SalesforceConfigOptions, overrides?: Partial<SalesforceConfig>) =>
+  new ResilientCrm(newAdapter(options, overrides), BUDGET, logger);
+const ctx = (timeoutMs = 2000, signal = new AbortController().signal): CrmRequestContext => ({ timeoutMs, signal });
+const failure = (promise: Promise<unknown>) =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: unknown) => err as Error,
+  );
+const elapsed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+  const start = Date.now();
+  const value = await fn();
+  return [value, Date.now() - start];
+};
+const bearer = (i: number) => String(fake.requests[i]?.headers.authorization ?? '');
+
+describe('reading cases', () => {
+  it('reads open and closed cases with one sObject Collections POST on the configured API version', async () => {
+    const open = fake.addRecord({ id: '', closed: false });
+    const closed = fake.addRecord({ id: '', closed: true });
+    const resolved = fake.addRecord({ id: '', closed: true, status: 'Resolved' });
+
+    const found = await newCrm().readRecords([open, closed, resolved]);
+
+    expect(found.get(open)).toEqual({ id: open, state: 'open', rawStatus: 'New' });
+    expect(found.get(closed)).toEqual({ id: closed, state: 'closed', rawStatus: 'Closed' });
+    expect(found.get(resolved)).toEqual({ id: resolved, state: 'closed', rawStatus: 'Resolved' });
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({
+      method: 'POST',
+      path: COMPOSITE,
+      body: { ids: [open, closed, resolved], fields: ['Id', 'Status', 'IsClosed'] },
+    });
+    expect(bearer(0)).toBe(`Bearer ${fake.accessToken}`);
+  });
+
+  it('uses apiVersion from the config in every path', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await newCrm({ apiVersion: '58.0' }).readRecord(id);
+    expect(fake.requests[0]?.path).toBe('/services/data/v58.0/composite/sobjects/Case');
+  });
+
+  it('reports unknown and deleted cases as not_found, not as errors', async () => {
+    const gone = fake.addRecord({ id: '', closed: false });
+    fake.deleteRecord(gone);
+    const unknown = fake.newCaseId();
+
+    const crm = newCrm();
+    expect(await crm.readRecord(unknown)).toEqual({ id: unknown, state: 'not_found', rawStatus: null });
+    expect(await crm.readRecord(gone)).toEqual({ id: gone, state: 'not_found', rawStatus: null });
+  });
+
+  it('reads a batch of 150 ids, some unknown, in one request', async () => {
+    const ids: string[] = [];
+    const unknown = new Set<string>();
+    for (let i = 0; i < 150; i++) {
+      if (i % 37 === 5) {
+        const id = fake.newCaseId();
+        unknown.add(id);
+        ids.push(id);
+      } else {
+        ids.push(fake.addRecord({ id: '', closed: i % 2 === 0 }));
+      }
+    }
+    expect(unknown.size).toBeGreaterThanOrEqual(4);
+
+    const found = await newCrm().readRecords(ids);
+
+    expect(fake.requestsTo('/composite/sobjects/Case')).toHaveLength(1);
+    expect(fake.requests).toHaveLength(1);
+    expect(found.size).toBe(150);
+    ids.forEach((id, i) => {
+      const expected = unknown.has(id) ? 'not_found' : i % 2 === 0 ? 'closed' : 'open';
+      expect(found.get(id)?.state, `id #${i}`).toBe(expected);
+    });
+  });
+
+  it('splits 2,500 ids into requests of at most 2,000 (via ResilientCrm and when the adapter is called directly)', async () => {
+    const ids = Array.from({ length: 2500 }, (_, i) => (i % 500 === 499 ? fake.newCaseId() : fake.addRecord({ id: '', closed: i % 3 === 0 })));
+
+    const found = await newCrm().readRecords(ids);
+    const posts = fake.requestsTo('/composite/sobjects/Case');
+    expect(posts.map((r) => (r.body as { ids: string[] }).ids.length)).toEqual([2000, 500]);
+    expect(found.size).toBe(2500);
+    expect(ids.filter((id) => found.get(id)?.state === 'not_found')).toHaveLength(5);
+    expect(found.get(ids[0]!)?.state).toBe('closed');
+    expect(found.get(ids[1]!)?.state).toBe('open');
+
+    fake.requests.length = 0;
+    const direct = await newAdapter().readRecords(ids, ctx());
+    expect(fake.requestsTo('/composite/sobjects/Case').map((r) => (r.body as { ids: string[] }).ids.length)).toEqual([2000, 500]);
+    expect(direct.get(ids[2499]!)?.state).toBe('not_found');
+    expect(direct.get(ids[2498]!)?.state).toBe('open');
+  });
+
+  it('maps a 15-character id back to the id as asked, matching case-sensitively', async () => {
+    // two cases whose 15-character ids differ only in letter case are different records in Salesforce
+    const upper = fake.addRecord({ id: '500Hs00000AbCdE', closed: true });
+    const lower = fake.addRecord({ id: '500Hs00000abcde', closed: false });
+    const long = fake.addRecord({ id: '', closed: true, status: 'Resolved' });
+    const short = long.slice(0, 15);
+
+    const found = await newCrm().readRecords([upper, lower, short]);
+
+    expect([...found.keys()].sort()).toEqual([upper, lower, short].sort());
+    expect(found.get(upper)).toEqual({ id: upper, state: 'closed', rawStatus: 'Closed' });
+    expect(found.get(lower)).toEqual({ id: lower, state: 'open', rawStatus: 'New' });
+    expect(found.get(short)).toEqual({ id: short, state: 'closed', rawStatus: 'Resolved' });
+    expect(found.has(long)).toBe(false);
+  });
+
+  it('finds an 18-character id sent in another letter case, under the id as asked', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    const lowered = id.toLowerCase();
+    expect(lowered).not.toBe(id);
+    const found = await newCrm().readRecords([lowered]);
+    expect(found.get(lowered)).toEqual({ id: lowered, state: 'closed', rawStatus: 'Closed' });
+  });
+
+  it('rejects malformed ids before sending any request', async () => {
+    const good = fake.addRecord({ id: '', closed: false });
+    const adapter = newAdapter();
+    const crm = new ResilientCrm(adapter, BUDGET, logger);
+    const bad = ["500Hs00000' OR Id != '", '500Hs00000AbCd', '500Hs00000AbCdEFG', '500Hs00000AbCdEFGHIJ', '500Hs00000AbCdE ', '500Hs-0000AbCdE', ''];
+
+    for (const id of bad) {
+      expect(adapter.isValidRecordId(id), JSON.stringify(id)).toBe(false);
+      expect(await failure(crm.readRecords([good, id]))).toBeInstanceOf(InvalidRecordIdError);
+      expect(await failure(adapter.readRecords([good, id], ctx()))).toBeInstanceOf(InvalidRecordIdError);
+      expect(await failure(adapter.addComment(id, UNREACHABLE, ctx()))).toBeInstanceOf(InvalidRecordIdError);
+      expect(await failure(adapter.hasCommentSince(id, UNREACHABLE, new Date(), ctx()))).toBeInstanceOf(InvalidRecordIdError);
+      expect(await failure(adapter.reopen(id, ctx()))).toBeInstanceOf(InvalidRecordIdError);
+    }
+    expect(fake.requests).toEqual([]);
+    expect(adapter.isValidRecordId(good)).toBe(true);
+    expect(adapter.isValidRecordId(good.slice(0, 15))).toBe(true);
+  });
+});
+
+describe('when Salesforce fails', () => {
+  it('gives up on a 503 after exactly `attempts` requests: CrmUnreachableError', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'down' });
+
+    const err = await failure(newCrm().readRecord(id));
+
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(err.cause).toBeInstanceOf(CrmTransientError);
+    expect((err.cause as CrmTransientError).status).toBe(503);
+    expect(fake.requests).toHaveLength(BUDGET.attempts);
+  });
+
+  it('makes exactly one request per adapter call on a 503, GETs included (jsforce retries GETs by itself)', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    await fake.setMode({ kind: 'down' });
+    const calls: [string, (a: SalesforceAdapter) => Promise<unknown>, SalesforceConfigOptions?][] = [
+      ['readRecords (POST)', (a) => a.readRecords([id], ctx())],
+      ['hasCommentSince (GET query)', (a) => a.hasCommentSince(id, REOPENED, new Date(), ctx())],
+      ['reopen to the default status (GET CaseStatus)', (a) => a.reopen(id, ctx()), { reopenStatus: null }],
+      ['reopen (PATCH)', (a) => a.reopen(id, ctx())],
+      ['addComment (POST)', (a) => a.addComment(id, REOPENED, ctx())],
+    ];
+    for (const [name, call, options] of calls) {
+      fake.requests.length = 0;
+      const [err, ms] = await elapsed(() => failure(call(newAdapter(options))));
+      expect(err, name).toBeInstanceOf(CrmTransientError);
+      expect((err as CrmTransientError).status, name).toBe(503);
+      expect(fake.requests, name).toHaveLength(1);
+      expect(ms, name).toBeLessThan(450); // jsforce's own first retry would wait 500 ms
+    }
+  });
+
+  it('waits for Retry-After on a 429, then succeeds', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    await fake.setMode({ kind: 'rate_limited', retryAfterSeconds: 1, times: 1 });
+
+    const [found, ms] = await elapsed(() => newCrm().readRecord(id));
+
+    expect(found).toEqual({ id, state: 'closed', rawStatus: 'Closed' });
+    expect(fake.requests).toHaveLength(2);
+    expect(ms).toBeGreaterThanOrEqual(950); // the Retry-After, not the 250 ms backoff
+  });
+
+  it('reports a 429 as transient with status and Retry-After', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    await fake.setMode({ kind: 'rate_limited', retryAfterSeconds: 7 });
+    const err = await failure(newAdapter().readRecords([id], ctx()));
+    expect(err).toBeInstanceOf(CrmTransientError);
+    expect((err as CrmTransientError).status).toBe(429);
+    expect((err as CrmTransientError).retryAfterMs).toBe(7000);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('retries REQUEST_LIMIT_EXCEEDED sent as 403 and UNABLE_TO_LOCK_ROW, then succeeds', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    fake.failNext(SalesforceFakeServer.errorReply(403, 'REQUEST_LIMIT_EXCEEDED', 'TotalRequests Limit exceeded.'));
+    fake.failNext(SalesforceFakeServer.errorReply(400, 'UNABLE_TO_LOCK_ROW', 'unable to obtain exclusive access to this record'));
+
+    expect(await newCrm().readRecord(id)).toEqual({ id, state: 'open', rawStatus: 'New' });
+    expect(fake.requests).toHaveLength(3);
+  });
+
+  it('does not retry a permanent refusal of a read', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    fake.failNext(SalesforceFakeServer.errorReply(400, 'INVALID_FIELD', "No such column 'IsClosed' on entity 'Case'."));
+    const err = await failure(newCrm().readRecord(id));
+    expect(err).toBeInstanceOf(CrmRejectedError);
+    expect((err as CrmRejectedError).status).toBe(400);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('treats connection refused as unreachable, without jsforce retrying on its own', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'refuse' });
+
+    const [err, ms] = await elapsed(() => failure(newCrm().readRecord(id)));
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(err.cause).toBeInstanceOf(CrmTransientError);
+    expect(ms).toBeLessThan(2500);
+
+    // a GET, which jsforce would retry on ECONNREFUSED after 0.5 s
+    const [direct, directMs] = await elapsed(() => failure(newAdapter().hasCommentSince(id, REOPENED, new Date(), ctx())));
+    expect(direct).toBeInstanceOf(CrmTransientError);
+    expect(directMs).toBeLessThan(450);
+  });
+
+  it('gives up on a slow Salesforce after `attempts` timeouts within the budget', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'slow', delayMs: 1500 });
+
+    const [err, ms] = await elapsed(() => failure(newCrm().readRecord(id)));
+
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(err.cause).toBeInstanceOf(CrmTransientError);
+    expect(fake.requests).toHaveLength(BUDGET.attempts);
+    expect(ms).toBeLessThan(BUDGET.budgetMs);
+  });
+
+  it('times out on its own (ctx.timeoutMs) when called without ResilientCrm', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'slow', delayMs: 1500 });
+    const [err, ms] = await elapsed(() => failure(newAdapter().hasCommentSince(id, REOPENED, new Date(), ctx(200))));
+    expect(err).toBeInstanceOf(CrmTransientError);
+    expect(ms).toBeLessThan(1000);
+    expect(fake.requests).toHaveLength(1);
+  });
+
+  it('does not start a call whose signal is already aborted', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const controller = new AbortController();
+    controller.abort();
+    expect(await failure(newAdapter().readRecords([id], ctx(2000, controller.signal)))).toBeInstanceOf(CrmTransientError);
+    expect(fake.requests).toEqual([]);
+  });
+});
+
+describe('authentication', () => {
+  it('turns a 401 with a static token into CrmUnreachableError after one request', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'unauthorized' });
+
+    const err = await failure(newCrm().readRecord(id));
+
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.tokenRequests()).toHaveLength(0);
+  });
+
+  it('gets a token by client credentials on first use, once for concurrent calls', async () => {
+    const ids = [fake.addRecord({ id: '', closed: false }), fake.addRecord({ id: '', closed: true })];
+    const crm = newCrm({ auth: 'client_credentials' });
+
+    const results = await Promise.all([crm.readRecord(ids[0]!), crm.readRecord(ids[1]!), crm.readRecords(ids)]);
+
+    expect(results[0].state).toBe('open');
+    expect(results[1].state).toBe('closed');
+    const tokens = fake.tokenRequests();
+    expect(tokens).toHaveLength(1);
+    expect(tokens[0]?.get('grant_type')).toBe('client_credentials');
+    expect(tokens[0]?.get('client_id')).toBe(fake.clientId);
+    expect(fake.requests[0]?.path).toBe('/services/oauth2/token');
+    for (const r of fake.requestsTo('/composite/')) {
+      expect(r.headers.authorization).toMatch(/^Bearer 00D5g000004FAKE!/);
+      expect(r.headers.authorization).not.toBe(`Bearer ${fake.accessToken}`);
+    }
+  });
+
+  it('renews an expired session once and repeats the request', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    const crm = newCrm({ auth: 'client_credentials' }, { accessToken: fake.accessToken });
+    await crm.readRecord(id);
+    expect(fake.tokenRequests()).toHaveLength(0);
+    fake.expireSessions();
+    fake.requests.length = 0;
+
+    expect(await crm.readRecord(id)).toEqual({ id, state: 'closed', rawStatus: 'Closed' });
+
+    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
+      `POST ${COMPOSITE}`,
+      'POST /services/oauth2/token',
+      `POST ${COMPOSITE}`,
+    ]);
+    expect(bearer(0)).toBe(`Bearer ${fake.accessToken}`);
+    expect(bearer(2)).toMatch(/^Bearer 00D5g000004FAKE!/);
+    expect(bearer(2)).not.toBe(bearer(0));
+  });
+
+  it('uses the OAuth username-password flow', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const adapter = newAdapter({ auth: 'password' });
+    await adapter.addComment(id, REOPENED, ctx());
+    fake.expireSessions();
+    await adapter.addComment(id, UNREACHABLE, ctx());
+
+    const tokens = fake.tokenRequests();
+    expect(tokens).toHaveLength(2);
+    expect(tokens.map((t) => t.get('grant_type'))).toEqual(['password', 'password']);
+    expect(tokens[0]?.get('username')).toBe(fake.username);
+    expect(fake.commentsOn(id)).toEqual([REOPENED, UNREACHABLE]);
+  });
+
+  it('stops after one renewal when Salesforce keeps refusing fresh tokens', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    fake.refuseAllTokens();
+
+    const err = await failure(newCrm({ auth: 'client_credentials' }, { accessToken: fake.accessToken }).readRecord(id));
+
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(fake.tokenRequests()).toHaveLength(1);
+    expect(fake.requestsTo('/composite/')).toHaveLength(2);
+  });
+
+  it('reports refused client credentials as unreachable without calling the API', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const err = await failure(newCrm({ auth: 'client_credentials' }, { clientSecret: 'wrong' }).readRecord(id));
+    expect(err).toBeInstanceOf(CrmUnreachableError);
+    expect(err.message).toMatch(/invalid_client/);
+    expect(fake.tokenRequests()).toHaveLength(1);
+    expect(fake.requestsTo('/services/data/')).toHaveLength(0);
+  });
+
+  it('never logs access tokens or the client secret', async () => {
+    const lines: string[] = [];
+    const sink = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    const traceLogger = pino({ level: 'trace' }, sink);
+    const id = fake.addRecord({ id: '', closed: true });
+    const adapter = newAdapter({ auth: 'client_credentials', reopenStatus: null }, { accessToken: fake.accessToken }, traceLogger);
+    const crm = new ResilientCrm(adapter, BUDGET, traceLogger);
+    await crm.readRecord(id);
+    fake.expireSessions();
+    await crm.reopen(id);
+    await fake.setMode({ kind: 'unauthorized' });
+    await failure(crm.readRecord(id));
+
+    const tokens = fake.requests.map((r) => String(r.headers.authorization ?? '').replace('Bearer ', '')).filter(Boolean);
+    expect(new Set(tokens).size).toBeGreaterThanOrEqual(2);
+    const log = lines.join('');
+    expect(log).toContain('Salesforce access token obtained');
+    for (const secret of [...tokens, fake.clientSecret]) expect(log).not.toContain(secret);
+  });
+
+  it('refuses a config without usable credentials or with an API version below 42.0', () => {
+    expect(() => newAdapter({}, { accessToken: undefined })).toThrow(/accessToken/);
+    expect(() => newAdapter({ auth: 'password' }, { clientId: undefined, accessToken: undefined })).toThrow(/clientId/);
+    expect(() => newAdapter({ apiVersion: '41.0' })).toThrow(/42\.0/);
+  });
+});
+
+describe('comments', () => {
+  it('writes an internal CaseComment with exactly the body', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+
+    await newCrm().addComment(id, REOPENED);
+
+    expect(fake.commentRecords(id)).toEqual([
+      expect.objectContaining({ CommentBody: REOPENED, IsPublished: false, ParentId: expect.stringMatching(new RegExp(`^${id}$`, 'i')) }),
+    ]);
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({
+      method: 'POST',
+      path: '/services/data/v62.0/sobjects/CaseComment',
+      body: { ParentId: id, CommentBody: REOPENED, IsPublished: false },
+    });
+  });
+
+  it('cuts a body over 4,000 bytes on a character boundary, and still finds it afterwards', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const body = `${'é'.repeat(1999)}😀${'x'.repeat(100)}`; // 3998 bytes, then a 4-byte emoji that does not fit
+    const since = new Date();
+    const adapter = newAdapter();
+
+    await adapter.addComment(id, body, ctx());
+
+    const [stored] = fake.commentsOn(id);
+    expect(stored).toBe('é'.repeat(1999));
+    expect(Buffer.byteLength(stored!, 'utf8')).toBeLessThanOrEqual(4000);
+    expect(await adapter.hasCommentSince(id, body, since, ctx())).toBe(true);
+  });
+
+  it('reports a comment on an unknown or deleted case as refused for good', async () => {
+    const gone = fake.addRecord({ id: '', closed: false });
+    fake.deleteRecord(gone);
+    const crm = newCrm();
+    expect(await failure(crm.addComment(fake.newCaseId(), UNREACHABLE))).toBeInstanceOf(CrmRejectedError);
+    expect(await failure(crm.addComment(gone, UNREACHABLE))).toBeInstanceOf(CrmRejectedError);
+    expect(fake.commentsOn(gone)).toEqual([]);
+  });
+
+  it('hasCommentSince finds exactly the same body created at or after `since` on that case only', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const other = fake.addRecord({ id: '', closed: false });
+    fake.seedComment(id, UNREACHABLE, { createdAt: new Date('2024-05-01T09:59:59Z') });
+    fake.seedComment(id, `${REOPENED} `, { createdAt: new Date('2024-05-01T10:00:00Z') });
+    fake.seedComment(other, REOPENED, { createdAt: new Date('2024-05-01T10:00:00Z') });
+    const crm = newCrm();
+
+    expect(await crm.hasCommentSince(id, UNREACHABLE, new Date('2024-05-01T10:00:00Z'))).toBe(false); // too old
+    expect(await crm.hasCommentSince(id, REOPENED, new Date('2024-05-01T09:00:00Z'))).toBe(false); // body differs
+    fake.seedComment(id, REOPENED, { createdAt: new Date('2024-05-01T10:00:05Z') });
+    // Salesforce keeps whole seconds: a comment written at 10:00:05.xxx reads back as 10:00:05
+    expect(await crm.hasCommentSince(id, REOPENED, new Date('2024-05-01T10:00:05.600Z'))).toBe(true);
+    expect(await crm.hasCommentSince(id, REOPENED, new Date('2024-05-01T10:00:06Z'))).toBe(false);
+
+    const soql = fake.queries();
+    expect(soql).toHaveLength(4);
+    expect(soql[2]).toMatch(/FROM CaseComment WHERE ParentId = '\w{18}' AND CreatedDate >= 2024-05-01T10:00:05Z$/);
+    expect(soql.every((q) => !/WHERE.*CommentBody/.test(q))).toBe(true);
+  });
+
+  it('hasCommentSince follows nextRecordsUrl across query pages', async () => {
+    await fake.stop();
+    fake = new SalesforceFakeServer({ queryPageSize: 2 });
+    await fake.start();
+    const id = fake.addRecord({ id: '', closed: false });
+    for (let i = 0; i < 5; i++) fake.seedComment(id, `note ${i}`);
+    fake.seedComment(id, UNREACHABLE);
+
+    expect(await newAdapter().hasCommentSince(id, UNREACHABLE, new Date(Date.now() - 60_000), ctx())).toBe(true);
+    expect(fake.requestsTo('/query/01g')).toHaveLength(2);
+  });
+});
+
+describe('reopen', () => {
+  it('sets the configured reopenStatus', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    const crm = newCrm({ reopenStatus: 'Working' });
+
+    await crm.reopen(id);
+
+    expect(fake.recordStatus(id)).toBe('Working');
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]).toMatchObject({ method: 'PATCH', path: `/services/data/v62.0/sobjects/Case/${id}`, body: { Status: 'Working' } });
+    expect(await crm.readRecord(id)).toEqual({ id, state: 'open', rawStatus: 'Working' });
+  });
+
+  it("sets the org's default open status when reopenStatus is unset, reading CaseStatus only once", async () => {
+    const a = fake.addRecord({ id: '', closed: true });
+    const b = fake.addRecord({ id: '', closed: true });
+    fake.setStatus(b, 'Closed');
+    const crm = newCrm({ reopenStatus: null });
+
+    await crm.reopen(a);
+    await crm.reopen(b);
+
+    expect(fake.recordStatus(a)).toBe('New');
+    expect(fake.recordStatus(b)).toBe('New');
+    expect(fake.recordIsClosed(b)).toBe(false);
+    const caseStatusQueries = fake.queries().filter((q) => q.includes('FROM CaseStatus'));
+    expect(caseStatusQueries).toHaveLength(1);
+    expect(caseStatusQueries[0]).toMatch(/WHERE IsDefault = true AND IsClosed = false/);
+  });
+
+  it('uses the default status by its API name when the label was renamed', async () => {
+    fake.setCaseStatuses([
+      { ApiName: 'Open_Queue', MasterLabel: 'Open (queue)', IsDefault: true, IsClosed: false, SortOrder: 1 },
+      { ApiName: 'Closed', MasterLabel: 'Closed', IsDefault: false, IsClosed: true, SortOrder: 2 },
+    ]);
+    const id = fake.addRecord({ id: '', closed: true });
+    await newCrm({ reopenStatus: null }).reopen(id);
+    expect(fake.recordStatus(id)).toBe('Open_Queue');
+  });
+
+  it('refuses to guess when the org has no default open status, and asks again next time', async () => {
+    fake.setCaseStatuses([
+      { ApiName: 'New', MasterLabel: 'New', IsDefault: false, IsClosed: false, SortOrder: 1 },
+      { ApiName: 'Closed', MasterLabel: 'Closed', IsDefault: true, IsClosed: true, SortOrder: 2 },
+    ]);
+    const id = fake.addRecord({ id: '', closed: true });
+    const crm = newCrm({ reopenStatus: null });
+
+    expect(await failure(crm.reopen(id))).toBeInstanceOf(CrmRejectedError);
+    expect(fake.recordStatus(id)).toBe('Closed');
+
+    fake.setCaseStatuses([
+      { ApiName: 'New', MasterLabel: 'New', IsDefault: true, IsClosed: false, SortOrder: 1 },
+      { ApiName: 'Closed', MasterLabel: 'Closed', IsDefault: false, IsClosed: true, SortOrder: 2 },
+    ]);
+    await crm.reopen(id);
+    expect(fake.recordStatus(id)).toBe('New');
+  });
+
+  it('reports an unknown case as not found and a deleted one as refused', async () => {
+    const gone = fake.addRecord({ id: '', closed: true });
+    fake.deleteRecord(gone);
+    const crm = newCrm();
+    const unknown = fake.newCaseId();
+
+    const notFound = await failure(crm.reopen(unknown));
+    expect(notFound).toBeInstanceOf(RecordNotFoundError);
+    expect((notFound as RecordNotFoundError).recordId).toBe(unknown);
+    expect(await failure(crm.reopen(gone))).toBeInstanceOf(CrmRejectedError);
+  });
+
+  it('reports a validation rule refusal (FIELD_INTEGRITY_EXCEPTION) and a bad status as refused', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    fake.failNext(SalesforceFakeServer.errorReply(400, 'FIELD_INTEGRITY_EXCEPTION', 'Reopening requires a reason', ['Status']));
+    expect(await failure(newCrm().reopen(id))).toBeInstanceOf(CrmRejectedError);
+
+    const err = await failure(newCrm({ reopenStatus: 'Reopened' }).reopen(id));
+    expect(err).toBeInstanceOf(CrmRejectedError);
+    expect(err.message).toMatch(/INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST/);
+    expect(fake.recordStatus(id)).toBe('Closed');
+  });
+});
+
+describe('the fake itself', () => {
+  it('gives seeded cases realistic 18-character ids whose suffix encodes the letter case', () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    expect(id).toMatch(/^500[a-zA-Z0-9]{15}$/);
+    expect(id.slice(15)).toBe(salesforceIdSuffix(id.slice(0, 15)));
+    expect(salesforceIdSuffix('001A0000006Vm9r')).toBe('IAC'); // Salesforce's documented example
+  });
+});

@@ -1,0 +1,40 @@
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface DialRequest {
+  rawBody: string;
+  body: any;
+  headers: http.IncomingHttpHeaders;
+}
+
+/** A loopback dialer webhook that records what it receives; can be told to fail. */
+export class DialerStub {
+  readonly received: DialRequest[] = [];
+  /** Status to answer with (200 by default). */
+  status = 200;
+  private server: http.Server | undefined;
+  url = '';
+
+  async start(): Promise<void> {
+    this.server = http.createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const rawBody = Buffer.concat(chunks).toString('utf8');
+        this.received.push({ rawBody, body: JSON.parse(rawBody), headers: req.headers });
+        res.writeHead(this.status, { 'Content-Type': 'application/json' }).end('{}');
+      });
+    });
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/dial`;
+  }
+
+  forCall(id: number): DialRequest[] {
+    return this.received.filter((r) => r.body.id === id);
+  }
+
+  async stop(): Promise<void> {
+    this.server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.server?.close(() => resolve()) ?? resolve());
+  }
+}
