@@ -40,7 +40,7 @@ export class SingleAttemptTransport extends Transport {
       const stream = create(req, { ...options, retry: NO_RETRY, ...(timeout === undefined ? {} : { timeout }) });
       if (scope) {
         stream.on('response', (res: { statusCode: number; headers: Record<string, string> }) => {
-          
+          scope.lastResponse = { statusCode: res.statusCode, headers: res.headers };
         });
       }
       return stream;
