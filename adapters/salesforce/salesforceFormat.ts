@@ -12,7 +12,7 @@ export function isSalesforceId(id: unknown): id is string {
  * Salesforce stores CreatedDate to the second: a comment written at 12:00:05.900 reads back as 12:00:05.
  */
 export function soqlDateTime(date: Date): string {
-  return new Date(date.getTime()).toISOString();
+  return new Date(Math.floor(date.getTime() / 1000) * 1000).toISOString().replace('.000Z', 'Z');
 }
 
 /** SOQL string literal (ids are format-checked before this, so this is belt and braces). */
