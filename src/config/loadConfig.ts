@@ -7,13 +7,16 @@ export class ConfigError extends Error {
   override readonly name = 'ConfigError';
 }
 
-const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)\}/g;
+const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 
-/** Replaces `${VAR}` inside every string value with the environment variable (secrets stay out of files). */
+/**
+ * Replaces `${VAR}` inside every string value with the environment variable (secrets stay out of files).
+ * `${VAR:-fallback}` uses the fallback when VAR is unset (the local default config runs with no secrets set).
+ */
 export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
   if (typeof value === 'string') {
-    return value.replace(VAR, (_, name: string) => {
-      const v = env[name];
+    return value.replace(VAR, (_, name: string, fallback: string | undefined) => {
+      const v = env[name] ?? fallback;
       if (v === undefined) throw new ConfigError(`config ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
       return v;
     });

@@ -7,7 +7,7 @@ const nonEmpty = z.string().min(1);
 export const closedRecordPolicySchema = z.enum(['dont_check', 'reopen', 'cancel']);
 export type ClosedRecordPolicy = z.infer<typeof closedRecordPolicySchema>;
 
-const menuSchema = z.object({
+const menuSchema = z.strictObject({
   id: z.number().int().positive(),
   name: nonEmpty,
   /** Only `web` and `mobile` menus accept scheduled calls. */
@@ -17,14 +17,14 @@ const menuSchema = z.object({
 });
 
 const lookupSchema = z
-  .object({
+  .strictObject({
     timeoutMs: z.number().int().positive().default(5000),
     attempts: z.number().int().min(1).max(10).default(3),
     budgetMs: z.number().int().positive().default(15000),
   })
   .default({ timeoutMs: 5000, attempts: 3, budgetMs: 15000 });
 
-const salesforceSchema = z.object({
+const salesforceSchema = z.strictObject({
   instanceUrl: z.url(),
   /** Static access token; or OAuth client credentials; or username-password. */
   accessToken: z.string().optional(),
@@ -39,7 +39,7 @@ const salesforceSchema = z.object({
   reopenStatus: z.string().min(1).optional(),
 });
 
-const zendeskSchema = z.object({
+const zendeskSchema = z.strictObject({
   url: z.url(),
   email: z.string().optional(),
   token: z.string().optional(),
@@ -47,7 +47,7 @@ const zendeskSchema = z.object({
   closedStatuses: z.array(nonEmpty).min(1).default(['solved', 'closed']),
 });
 
-const servicenowSchema = z.object({
+const servicenowSchema = z.strictObject({
   instanceUrl: z.url(),
   username: z.string().optional(),
   password: z.string().optional(),
@@ -63,7 +63,7 @@ export type ServiceNowConfig = z.infer<typeof servicenowSchema>;
 export type CrmLookupConfig = z.infer<typeof lookupSchema>;
 
 const crmSchema = z
-  .object({
+  .strictObject({
     provider: z.enum(['salesforce', 'zendesk', 'servicenow', 'none']).default('none'),
     lookup: lookupSchema,
     salesforce: salesforceSchema.optional(),
@@ -77,8 +77,8 @@ const crmSchema = z
   });
 
 const dialerSchema = z.discriminatedUnion('kind', [
-  z.object({ kind: z.literal('log') }),
-  z.object({
+  z.strictObject({ kind: z.literal('log') }),
+  z.strictObject({
     kind: z.literal('webhook'),
     url: z.url(),
     secret: z.string().min(16, 'must be at least 16 characters'),
@@ -86,12 +86,12 @@ const dialerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
-const credentialSchema = z.object({ username: nonEmpty, password: z.string().min(8, 'must be at least 8 characters') });
+const credentialSchema = z.strictObject({ username: nonEmpty, password: z.string().min(8, 'must be at least 8 characters') });
 
 export const configSchema = z
-  .object({
+  .strictObject({
     server: z
-      .object({
+      .strictObject({
         host: z.string().default('127.0.0.1'),
         port: z.number().int().min(0).max(65535).default(8080),
         /** Requests in flight above which the API answers 503 with Retry-After. */
@@ -100,24 +100,24 @@ export const configSchema = z
       .default({ host: '127.0.0.1', port: 8080, maxConcurrentRequests: 1000 }),
     defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"').default('US'),
     redis: z
-      .object({
+      .strictObject({
         url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
         prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('cbo'),
       })
       .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo' }),
-    auth: z.object({
+    auth: z.strictObject({
       apiUsers: z.array(credentialSchema).default([]),
       bearerTokens: z
-        .array(z.object({ token: z.string().min(16, 'must be at least 16 characters'), skills: z.array(nonEmpty) }))
+        .array(z.strictObject({ token: z.string().min(16, 'must be at least 16 characters'), skills: z.array(nonEmpty) }))
         .default([]),
       adminUsers: z.array(credentialSchema).default([]),
     }),
     menus: z.array(menuSchema).default([]),
-    skills: z.array(z.object({ name: nonEmpty, menuId: z.number().int().positive() })).default([]),
+    skills: z.array(z.strictObject({ name: nonEmpty, menuId: z.number().int().positive() })).default([]),
     crm: crmSchema.default({ provider: 'none', lookup: { timeoutMs: 5000, attempts: 3, budgetMs: 15000 } }),
     dialer: dialerSchema.default({ kind: 'log' }),
     worker: z
-      .object({
+      .strictObject({
         /** Due callbacks processed at once; their CRM reads are batched together. */
         concurrency: z.number().int().min(1).max(500).default(50),
         /** How long the batcher waits to gather CRM reads of callbacks due together. */
