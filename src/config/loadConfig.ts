@@ -16,7 +16,8 @@ const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(VAR, (_, name: string, fallback: string | undefined) => {
-      const v = env[name] ?? fallback;
+      const set = env[name];
+      const v = set !== undefined && set !== '' ? set : fallback; // an empty variable counts as unset
       if (v === undefined) throw new ConfigError(`config ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
       return v;
     });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { FakeCrmServer, type JsonReply, type SeedRecord } from './FakeCrmServer.js';
 
@@ -97,11 +98,12 @@ export class ServiceNowFakeServer extends FakeCrmServer {
   }
 
   /**
-   * `id` must be a 32-hex sys_id; the number is assigned in sequence (INC0010001, INC0010002, ...).
+   * `id` must be a 32-hex sys_id, or '' for a new random one; the number is assigned in sequence (INC0010001, INC0010002, ...).
    * `status` is the state ('1' new, '2' in progress, '6' resolved, '7' closed; default '7' when closed, else '1');
    * `closed` sets active ('false' / 'true'), so e.g. a resolved incident is `{ closed: false, status: '6' }`.
    */
   addRecord(record: SeedRecord): string {
+    if (record.id === '') return this.addRecord({ ...record, id: randomBytes(16).toString('hex') });
     if (!/^[0-9a-f]{32}$/.test(record.id)) throw new Error(`ServiceNow sys_id must be 32 lowercase hex: ${record.id}`);
     const number = `${this.numberPrefix}${String(this.nextNumber++).padStart(7, '0')}`;
     this.rows.set(record.id, {
