@@ -61,7 +61,8 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   const initialPolicy = config.crm.salesforce?.closedRecordPolicy ?? 'reopen';
   // Request handling fails fast while Redis is away (503); workers wait for it to come back.
   const redis = connectRedis(config.redis.url, failFastRedisOptions());
-  const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix);
+  const onQueueError = (err: Error) => logger.debug({ err: err.message }, 'queue connection error');
+  const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix, onQueueError);
   const metrics = new Metrics();
   const adapter = options.crmAdapter ?? createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
   const provider = adapter?.provider ?? 'none';
@@ -90,7 +91,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   if (options.worker) {
     workerRedis = connectRedis(config.redis.url, workerRedisOptions());
     const workerConnection = bullConnection(config.redis.url, workerRedisOptions());
-    const workerQueues = new CallQueues(workerConnection, prefix);
+    const workerQueues = new CallQueues(workerConnection, prefix, onQueueError);
     const workerCalls = new CallStore(workerRedis, prefix);
     const ledger = new SideEffectLedger(workerRedis, prefix);
     const effects = new CrmEffects(workerQueues, ledger);

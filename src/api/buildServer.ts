@@ -45,6 +45,14 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
     reply.raw.once('close', () => (inFlight -= 1));
   });
 
+  // `Content-Type: application/json` with an empty body (curl -X PATCH -H ... on a cancel) is no body, not a
+  // parse error: endpoints that need a body still answer 400 "Request body must be a JSON object".
+  app.addHook('onRequest', async (request) => {
+    if (request.headers['content-length'] === '0' && request.headers['transfer-encoding'] === undefined) {
+      delete request.headers['content-type'];
+    }
+  });
+
   app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
     if (err instanceof HttpError) {
       return reply.code(err.status).headers(err.headers).send({ message: err.message });

@@ -32,11 +32,13 @@ export class CallQueues {
   readonly crmEffects: Queue<CrmEffectJobData>;
   readonly bulkCancel: Queue<BulkCancelJobData>;
 
-  constructor(connection: ConnectionOptions, prefix: string) {
+  constructor(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void = () => undefined) {
     const opts = { connection, prefix };
     this.fire = new Queue<FireJobData>(QUEUE_NAMES.fire, opts);
     this.crmEffects = new Queue<CrmEffectJobData>(QUEUE_NAMES.crmEffects, opts);
     this.bulkCancel = new Queue<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, opts);
+    // Connection errors while Redis is away: callers get the failure; this only keeps them out of stderr.
+    for (const q of [this.fire, this.crmEffects, this.bulkCancel] as Queue[]) q.on('error', onError);
   }
 
   /** Adds the delayed job of a call; the job id derives from the call id, so adding twice is harmless. */

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
-import type { CallRecord, CallStatus, CustomerFlags } from '../../store/CallRecord.js';
+import { CALL_STATUSES, type CallRecord, type CallStatus, type CustomerFlags } from '../../store/CallRecord.js';
 import { HttpError, badRequest } from '../HttpError.js';
 import { callIdParam, callView, objectBody, requireCall } from './callParams.js';
 
@@ -24,14 +24,21 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     const id = callIdParam((request.params as { id: string }).id);
     const body = objectBody(request.body);
     const to = body.status;
-    if (typeof to !== 'string' || (to !== 'failed' && !PROGRESS.includes(to as CallStatus))) {
+    // A known status the dialer may not report (scheduled, canceled) is an illegal move (409), not bad input.
+    if (typeof to !== 'string' || !CALL_STATUSES.includes(to as CallStatus)) {
       throw badRequest(`status must be one of: ${[...PROGRESS, 'failed'].join(', ')}`);
     }
     if (body.fail_reason !== undefined && (typeof body.fail_reason !== 'string' || body.fail_reason.length > 100)) {
       throw badRequest('fail_reason must be a string of at most 100 characters');
     }
     // Legal predecessors: every earlier step on the path (skipping is fine); `failed` from any step before finished.
-    const from = to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, PROGRESS.indexOf(to as CallStatus));
+    const from = to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, Math.max(0, PROGRESS.indexOf(to as CallStatus)));
+    // Nothing may precede `queued` (the worker sets it), `scheduled` or `canceled`; and an empty list would mean
+    // "from any status" to the store, reopening finished calls.
+    if (from.length === 0) {
+      const call = await requireCall(s, id);
+      throw new HttpError(409, `Cannot change status from '${call.status}' to '${to}'`);
+    }
     const patch: Partial<CallRecord> = {};
     const field = TIMESTAMP_FIELD[to as CallStatus];
     if (field) (patch as Record<string, unknown>)[field] = new Date().toISOString();

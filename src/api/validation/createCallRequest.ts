@@ -67,7 +67,10 @@ export async function validateCreateCall(body: Record<string, unknown>, ctx: Cre
 
   if (isBlank(body.scheduled_at)) throw badRequest('scheduled_at is required');
   const scheduledText = body.scheduled_at;
-  const scheduledMs = typeof scheduledText === 'string' && ISO_WITH_OFFSET.test(scheduledText.trim()) ? Date.parse(scheduledText.trim()) : NaN;
+  const scheduledMs =
+    typeof scheduledText === 'string' && ISO_WITH_OFFSET.test(scheduledText.trim()) && isCalendarDate(scheduledText.trim())
+      ? Date.parse(scheduledText.trim())
+      : NaN;
   if (Number.isNaN(scheduledMs) || scheduledMs <= ctx.now.getTime()) throw badRequest('scheduled_at must be a valid future time');
 
   const lang = body.lang === undefined || body.lang === null ? 'en' : body.lang;
@@ -101,6 +104,12 @@ export async function validateCreateCall(body: Record<string, unknown>, ctx: Cre
     source: 'api',
     skill: null,
   };
+}
+
+/** V8's Date.parse rolls a day that does not exist (2030-02-30, 2030-04-31) over into the next month. */
+function isCalendarDate(isoText: string): boolean {
+  const [year, month, day] = isoText.slice(0, 10).split('-').map(Number) as [number, number, number];
+  return day <= new Date(Date.UTC(year, month, 0)).getUTCDate();
 }
 
 /** Record ids when no CRM is configured: plain tokens only, never anything that could be a query. */
