@@ -4,9 +4,12 @@ import type { AddressInfo, Socket } from 'node:net';
 /**
  * Base of the loopback servers that imitate each CRM's REST API (test/fakes/<Vendor>FakeServer.ts).
  * It owns what every vendor fake shares: listening on 127.0.0.1, the request log, and the failure modes
- * (down = 503, refuse = nothing listening on the port, slow, rate-limited, unauthorized). Vendor subclasses
- * implement `route()` with the vendor's paths, bodies and headers.
+ * (down = 503, refuse = nothing listening on the port, slow, rate-limited, unauthorized, hold_response). Vendor
+ * subclasses implement `route()` with the vendor's paths, bodies and headers.
  */
+
+/** Which requests a mode applies to, e.g. `(m, p) => m === 'PUT'`; `p` is pathname + search. */
+export type RequestMatcher = (method: string, path: string) => boolean;
 
 export type FakeMode =
   | { kind: 'normal' }
@@ -14,7 +17,13 @@ export type FakeMode =
   | { kind: 'refuse' } // connection refused: the port is closed until the mode changes
   | { kind: 'slow'; delayMs: number } // answers, but only after delayMs
   | { kind: 'rate_limited'; retryAfterSeconds: number; times?: number } // 429 + Retry-After (times: then normal)
-  | { kind: 'unauthorized' }; // 401 with the vendor's auth error body
+  | { kind: 'unauthorized' } // 401 with the vendor's auth error body
+  /**
+   * The request is carried out at once (route() runs: a comment is stored, a record read) but the answer is
+   * held for delayMs: the client's outcome is unknown, as when a worker dies mid-request. Requests that do not
+   * match `matching` (default: all) are answered normally. Held answers are dropped when the server stops.
+   */
+  | { kind: 'hold_response'; delayMs: number; matching?: RequestMatcher };
 
 export interface SeedRecord {
   /** Zendesk: numeric string; ServiceNow: 32-hex sys_id (number derived); Salesforce: 18-char Case id. */
@@ -44,6 +53,8 @@ export abstract class FakeCrmServer {
   private port = 0;
   private mode: FakeMode = { kind: 'normal' };
   private rateLimitedLeft = 0;
+  /** Releases the answers held by `hold_response`, so that stop() does not wait for them. */
+  private readonly releaseHeld = new Set<() => void>();
 
   /** Base URL to configure the adapter with (instanceUrl / url as the vendor's config expects). */
   abstract get baseUrl(): string;
@@ -107,11 +118,25 @@ export abstract class FakeCrmServer {
   }
 
   private close(): Promise<void> {
+    for (const release of this.releaseHeld) release();
     const server = this.server;
     this.server = undefined;
     if (!server) return Promise.resolve();
     for (const socket of this.sockets) socket.destroy();
     return new Promise((resolve) => server.close(() => resolve()));
+  }
+
+  /** Waits `ms`, or less when the server stops first. */
+  private hold(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const release = () => {
+        clearTimeout(timer);
+        this.releaseHeld.delete(release);
+        resolve();
+      };
+      const timer = setTimeout(release, ms);
+      this.releaseHeld.add(release);
+    });
   }
 
   private async handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
@@ -149,6 +174,9 @@ export abstract class FakeCrmServer {
         reply = await this.route(method, url, body, req.headers);
       } catch (err) {
         reply = { status: 500, body: { message: String(err) } };
+      }
+      if (mode.kind === 'hold_response' && (mode.matching?.(method, url.pathname + url.search) ?? true)) {
+        await this.hold(mode.delayMs);
       }
     }
     if (res.destroyed) return;

@@ -12,6 +12,8 @@ export class DialerStub {
   readonly received: DialRequest[] = [];
   /** Status to answer with (200 by default). */
   status = 200;
+  /** Milliseconds to hold each answer (to keep a dial in flight). */
+  delayMs = 0;
   private server: http.Server | undefined;
   url = '';
 
@@ -22,7 +24,7 @@ export class DialerStub {
       req.on('end', () => {
         const rawBody = Buffer.concat(chunks).toString('utf8');
         this.received.push({ rawBody, body: JSON.parse(rawBody), headers: req.headers });
-        res.writeHead(this.status, { 'Content-Type': 'application/json' }).end('{}');
+        setTimeout(() => res.writeHead(this.status, { 'Content-Type': 'application/json' }).end('{}'), this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));

@@ -1,5 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
+import { maskPhone } from '../../observability/logger.js';
 import { CRM_COMMENTS } from '../../policy/crmComments.js';
 import { CALL_STATUSES, type CallStatus, type NewCall } from '../../store/CallRecord.js';
 import { IdempotencyStore } from '../../store/IdempotencyStore.js';
@@ -20,7 +21,10 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
   }
   await s.queues.scheduleFire(created.call.id, new Date(created.call.scheduled_at), now.getTime());
   s.metrics.scheduled.inc({ source: call.source });
-  s.logger.info({ callId: created.call.id, ticketId: call.ticket_id, scheduledAt: call.scheduled_at, source: call.source }, 'call scheduled');
+  s.logger.info(
+    { callId: created.call.id, ticketId: call.ticket_id, number: maskPhone(call.end_user_number), scheduledAt: call.scheduled_at, source: call.source },
+    'call scheduled',
+  );
   return created.call;
 }
 

@@ -1,0 +1,84 @@
+import { expect } from 'vitest';
+import type { CrmCommentKey } from '../../../src/policy/crmComments.js';
+import type { FakeCrmServer } from '../../fakes/FakeCrmServer.js';
+import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
+
+/**
+ * Shared steps of the per-provider end-to-end tests (test/e2e/providers/*.test.ts): the real adapter built from
+ * config talks HTTP to a loopback vendor fake, and every assertion goes through the Call API.
+ */
+
+/** Lookup budget of these tests: two quick attempts, so that an outage is decided within ~1.5 s. */
+export const FAST_LOOKUP = { timeoutMs: 500, attempts: 2, budgetMs: 1500 };
+
+export interface CallEventView {
+  at: string;
+  type: string;
+  detail: string | null;
+}
+
+export interface CallView {
+  id: number;
+  status: string;
+  fail_reason: string;
+  out_ticket_id: string | null;
+  events: CallEventView[];
+}
+
+export const eventTypes = (call: CallView) => call.events.map((e) => e.type);
+
+/** For proving that something did NOT happen (no second comment, no retry): a short, fixed wait. */
+export const settle = (ms = 700) => new Promise((r) => setTimeout(r, ms));
+
+export async function postCall(t: TestClient, ticketId: string | null, scheduledAt = inMs(800)): Promise<Response> {
+  return t.api('POST', '/apps/api/v1/calls', {
+    call_type: 'Voice Scheduled (API)',
+    menu_id: 9,
+    end_user_number: '+18596579625',
+    scheduled_at: scheduledAt,
+    ...(ticketId === null ? {} : { ticket_id: ticketId }),
+  });
+}
+
+/** Schedules a callback (201 expected) and returns its id. */
+export async function schedule(t: TestClient, ticketId: string | null, scheduledAt = inMs(800)): Promise<number> {
+  const res = await postCall(t, ticketId, scheduledAt);
+  expect(res.status, await res.clone().text()).toBe(201);
+  return ((await res.json()) as CallView).id;
+}
+
+export async function getCall(t: TestClient, id: number): Promise<CallView> {
+  const res = await t.api('GET', `/apps/api/v1/calls/${id}`);
+  expect(res.status).toBe(200);
+  return (await res.json()) as CallView;
+}
+
+/** Waits until the call reaches `status` (the worker has fired it and decided). */
+export function settled(t: TestClient, id: number, status: string, timeoutMs = 15_000): Promise<CallView> {
+  return waitFor(async () => {
+    const call = await getCall(t, id);
+    return call.status === status ? call : null;
+  }, timeoutMs, `call ${id} to become ${status}`);
+}
+
+/** Waits until the call carries an event of `type` (e.g. comment_written, written by the side-effect job). */
+export function withEvent(t: TestClient, id: number, type: string, timeoutMs = 10_000): Promise<CallView> {
+  return waitFor(async () => {
+    const call = await getCall(t, id);
+    return eventTypes(call).includes(type) ? call : null;
+  }, timeoutMs, `call ${id} to get a ${type} event`);
+}
+
+/** Waits for the first comment on the record, lets any duplicate arrive, and returns all of them. */
+export async function commentsAfterSettle(fake: FakeCrmServer, recordId: string, timeoutMs = 10_000): Promise<string[]> {
+  await waitFor(() => fake.commentsOn(recordId).length > 0, timeoutMs, `a comment on ${recordId}`);
+  await settle();
+  return fake.commentsOn(recordId);
+}
+
+/** The BullMQ job of a call's side effect (see CrmEffects: `fx-<callId>-<effect>`). */
+export async function effectJobState(t: TestClient, callId: number, effect: string, comment?: CrmCommentKey) {
+  const effectName = comment ? `${effect}-${comment}` : effect;
+  const job = await t.app.services.queues.crmEffects.getJob(`fx-${callId}-${effectName}`);
+  return job ? { state: await job.getState(), attemptsMade: job.attemptsMade } : null;
+}

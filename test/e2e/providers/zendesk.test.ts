@@ -1,0 +1,160 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
+import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
+import { deletePrefix, uniquePrefix } from '../../support/redis.js';
+import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
+import { testConfig } from '../../support/testConfig.js';
+import {
+  FAST_LOOKUP,
+  commentsAfterSettle,
+  effectJobState,
+  eventTypes,
+  getCall,
+  postCall,
+  schedule,
+  settle,
+  settled,
+  withEvent,
+} from './providerE2e.js';
+
+/**
+ * SPEC section 4 through the API, the worker and the real Zendesk adapter (node-zendesk) against the loopback
+ * Zendesk fake: the lookup, the decision, and the exact comment as it lands on the ticket.
+ */
+
+const prefix = uniquePrefix('e2e-zendesk');
+const fake = new ZendeskFakeServer();
+let t: TestClient;
+
+beforeAll(async () => {
+  await fake.start();
+  t = await startTestApp(testConfig(prefix, { crm: { ...fake.crmConfig(), lookup: FAST_LOOKUP } }));
+});
+
+afterAll(async () => {
+  await t?.app.close();
+  await fake.stop();
+  await deletePrefix(prefix);
+});
+
+const updatesOf = (id: string) => fake.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`/api/v2/tickets/${id}.json`));
+
+describe('zendesk: what happens when a callback fires', () => {
+  it('open ticket: the call is queued for the dialer, no comment', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const call = await settled(t, await schedule(t, id), 'queued');
+    expect(eventTypes(call)).toEqual(expect.arrayContaining(['fired', 'crm_lookup', 'decision', 'dialed']));
+    expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toContain('open');
+    await settle();
+    expect(fake.commentsOn(id)).toEqual([]);
+    expect(updatesOf(id)).toHaveLength(0);
+  });
+
+  it('solved ticket: canceled/record_closed, the "record is closed" comment written once as a private comment', async () => {
+    const id = fake.addRecord({ id: '', closed: true, status: 'solved' });
+    const callId = await schedule(t, id);
+    const call = await settled(t, callId, 'canceled');
+    expect(call.fail_reason).toBe('record_closed');
+    expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toContain('solved');
+
+    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.record_closed_not_created]);
+    expect(fake.commentRecords(id)[0]!.public).toBe(false);
+    expect(updatesOf(id)).toHaveLength(1);
+    const after = await withEvent(t, callId, 'comment_written');
+    expect(after.events.find((e) => e.type === 'comment_written')?.detail).toBe(CRM_COMMENTS.record_closed_not_created);
+  });
+
+  it('closed ticket: canceled/record_closed; Zendesk refuses the comment (422) once, recorded as comment_undeliverable, not retried', async () => {
+    const id = fake.addRecord({ id: '', closed: true, status: 'closed' });
+    const callId = await schedule(t, id);
+    const call = await settled(t, callId, 'canceled');
+    expect(call.fail_reason).toBe('record_closed');
+
+    const after = await withEvent(t, callId, 'comment_undeliverable');
+    expect(after.events.find((e) => e.type === 'comment_undeliverable')?.detail).toContain(CRM_COMMENTS.record_closed_not_created);
+    expect(eventTypes(after)).not.toContain('comment_written');
+    // Not retried: the side-effect job ended (completed, not waiting for a retry) after one attempt.
+    expect(await effectJobState(t, callId, 'comment', 'record_closed_not_created')).toMatchObject({ state: 'completed', attemptsMade: 1 });
+    await settle();
+    expect(updatesOf(id)).toHaveLength(1);
+    expect(fake.commentsOn(id)).toEqual([]);
+  });
+
+  it('unknown ticket: canceled/record_not_found, no comment', async () => {
+    const id = '987654321';
+    const call = await settled(t, await schedule(t, id), 'canceled');
+    expect(call.fail_reason).toBe('record_not_found');
+    await settle();
+    expect(updatesOf(id)).toHaveLength(0);
+  });
+
+  it('another active call on the ticket: canceled/active_call_exists, its comment written once', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await settled(t, await schedule(t, id, inMs(500)), 'queued'); // the first one is now active (queued)
+    const secondId = await schedule(t, id, inMs(500));
+    const second = await settled(t, secondId, 'canceled');
+    expect(second.fail_reason).toBe('active_call_exists');
+    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
+    expect(fake.commentRecords(id)[0]!.public).toBe(false);
+    await withEvent(t, secondId, 'comment_written');
+  });
+
+  it('duplicate POST for a ticket with a scheduled call: 409, and one comment however many are refused', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    const firstId = await schedule(t, id, inMs(60_000));
+    for (let i = 0; i < 3; i++) {
+      const res = await postCall(t, id, inMs(30_000));
+      expect(res.status).toBe(409);
+      expect(await res.json()).toEqual({ message: CRM_COMMENTS.active_call_exists });
+    }
+    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
+    expect(updatesOf(id)).toHaveLength(1);
+    await withEvent(t, firstId, 'comment_written');
+    expect((await getCall(t, firstId)).status).toBe('scheduled');
+  });
+});
+
+describe('zendesk: outage', () => {
+  it('CRM down at fire: canceled/crm_unreachable; the unreachable comment lands exactly once when Zendesk is back', async () => {
+    const id = fake.addRecord({ id: '', closed: false });
+    await fake.setMode({ kind: 'down' });
+    try {
+      const callId = await schedule(t, id);
+      const call = await settled(t, callId, 'canceled');
+      expect(call.fail_reason).toBe('crm_unreachable');
+      expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toBe('CRM unreachable');
+      // The comment job has tried (and failed) while Zendesk answered 503.
+      await waitFor(() => updatesOf(id).length > 0, 5000, 'a first comment attempt');
+      expect(fake.commentsOn(id)).toEqual([]);
+      await fake.setMode({ kind: 'normal' });
+      // The first retry comes within 5 s of the failed attempt.
+      expect(await commentsAfterSettle(fake, id, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
+      const after = await withEvent(t, callId, 'comment_written');
+      expect(after.status).toBe('canceled');
+      expect(after.fail_reason).toBe('crm_unreachable');
+    } finally {
+      await fake.setMode({ kind: 'normal' });
+    }
+  });
+});
+
+describe('zendesk: batched reads', () => {
+  it('30 callbacks due at the same instant are read with at most 2 show_many requests', async () => {
+    const ids = Array.from({ length: 30 }, () => fake.addRecord({ id: '', closed: false }));
+    const idSet = new Set(ids);
+    const from = fake.requests.length;
+    const due = inMs(1500);
+    const callIds = await Promise.all(ids.map((id) => schedule(t, id, due)));
+    for (const callId of callIds) await settled(t, callId, 'queued');
+
+    const reads = fake.requests.slice(from).filter((r) => r.method === 'GET' && /^\/api\/v2\/tickets\/(show_many|\d+)\.json/.test(r.path));
+    const idsRead = reads.flatMap((r) => {
+      const url = new URL(r.path, fake.origin);
+      return url.pathname.endsWith('show_many.json') ? (url.searchParams.get('ids') ?? '').split(',') : [/(\d+)\.json$/.exec(url.pathname)![1]!];
+    });
+    console.log("READS", reads.length, reads.map((r) => r.path.length));
+    expect(reads.length).toBeLessThanOrEqual(2);
+    expect(reads.every((r) => r.path.startsWith('/api/v2/tickets/show_many.json'))).toBe(true);
+    expect(new Set(idsRead.filter((i) => idSet.has(i)))).toEqual(idSet);
+  });
+});
