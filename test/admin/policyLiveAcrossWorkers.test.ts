@@ -139,7 +139,10 @@ describe('the closed-record policy is live across worker processes', () => {
     // 1. `reopen` (from the config file): the case is reopened and the call dialled.
     const reopenPhase = await scheduleOnClosedCases(inMs(800));
     const reopened = await waitForStatus(reopenPhase.map((c) => c.callId), 'queued');
-    expect(reopened.every((c) => c.fail_reason === null)).toBe(true);
+    for (const call of reopened) {
+      const decision = (call.events as Array<{ type: string; detail: string }>).find((e) => e.type === 'decision');
+      expect(decision?.detail).toMatch(/^dial reopen/);
+    }
     for (const { caseId } of reopenPhase) {
       await waitFor(() => sf.recordIsClosed(caseId) === false && sf.commentsOn(caseId).length === 1, 10_000, `case ${caseId} reopened`);
       expect(sf.recordStatus(caseId)).toBe('Working');

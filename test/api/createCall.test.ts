@@ -194,3 +194,20 @@ describe('POST /apps/api/v1/calls creates a scheduled call', () => {
     expect(Date.parse(a.scheduled_at)).toBeGreaterThan(Date.now() + HOUR_MS / 2);
   });
 });
+
+describe('the duplicate guard without a CRM (provider none)', () => {
+  it('refuses a second scheduled call for a ticket with 409 and frees the ticket once the first is canceled', async () => {
+    const first = await createCall(t, { ticket_id: 'NOCRM-1' });
+    const before = await totalCalls(t);
+    await expectError(
+      await t.api('POST', CALLS, callBody({ ticket_id: 'NOCRM-1' })),
+      409,
+      'A scheduled call was not created because the record already has an active scheduled call.',
+    );
+    expect(await totalCalls(t)).toBe(before);
+    expect((await t.api('PATCH', `${CALLS}/scheduled/${first.id}/cancel`)).status).toBe(200);
+    const second = await createCall(t, { ticket_id: 'NOCRM-1' });
+    expect(second.out_ticket_id).toBe('NOCRM-1');
+    expect(await totalCalls(t, 'ticket_id=NOCRM-1')).toBe(2);
+  });
+});
