@@ -14,8 +14,8 @@ const BASE = '/apps/api/v1/calls';
 export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
   const created = await s.calls.create(call, now);
   if (!created.created) {
-    // Written at most once per active scheduled call, however many requests are refused.
-    await s.effects.requestComment(created.existingCallId, call.ticket_id!, 'active_call_exists', 'refusal');
+    // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
+    if (s.crm) await s.effects.requestComment(created.existingCallId, call.ticket_id!, 'active_call_exists', 'refusal');
     s.logger.info({ ticketId: call.ticket_id, existingCallId: created.existingCallId }, 'call refused: record already has a scheduled call');
     throw new HttpError(409, CRM_COMMENTS.active_call_exists);
   }
