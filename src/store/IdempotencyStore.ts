@@ -26,8 +26,9 @@ export class IdempotencyStore {
     this.p = storeKeyPrefix(prefix);
   }
 
+  /** Hash of the body with object keys sorted: a retry that orders its fields differently is the same request. */
   static fingerprint(body: unknown): string {
-    return createHash('sha256').update(JSON.stringify(body ?? null)).digest('hex');
+    return createHash('sha256').update(JSON.stringify(canonical(body ?? null))).digest('hex');
   }
 
   private key(scope: string, idempotencyKey: string) {
@@ -58,4 +59,12 @@ export class IdempotencyStore {
   async release(scope: string, idempotencyKey: string): Promise<void> {
     await this.redis.del(this.key(scope, idempotencyKey));
   }
+}
+
+function canonical(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(canonical);
+  if (value && typeof value === 'object') {
+    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+  }
+  return value;
 }

@@ -30,7 +30,7 @@ function openRecord(id: string): string {
 async function crmEffectsSettled(): Promise<void> {
   await waitFor(async () => {
     const c = await t.app.services.queues.crmEffects.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return c.waiting + c.active + c.delayed + c.prioritized === 0;
+    return Object.values(c).every((n) => n === 0);
   }, 10_000, 'CRM side effects to settle');
 }
 

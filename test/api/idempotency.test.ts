@@ -57,6 +57,18 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
     expect(await replay.text()).toBe(firstText);
   });
 
+  it('a retry that lists the same fields in another order is the same request', async () => {
+    const key = randomUUID();
+    const body = callBody({ ticket_id: 'IDEM-ORDER' }) as Record<string, unknown>;
+    const first = await post(body, key);
+    expect(first.status).toBe(201);
+    const reordered = Object.fromEntries(Object.entries(body).reverse());
+    const retry = await post(reordered, key);
+    expect(retry.status).toBe(201);
+    expect(await retry.text()).toBe(await first.text());
+    expect(await totalCalls(t, 'ticket_id=IDEM-ORDER')).toBe(1);
+  });
+
   it('different keys make different calls', async () => {
     const body = callBody();
     const before = await totalCalls(t);
