@@ -37,7 +37,7 @@ export interface AppOptions {
   logger?: Logger;
   /** Replaces the dialer from config (the demo passes one that prints). */
   dialer?: Dialer;
-  /** Stalled-job check interval; short in tests that kill a worker mid-job. */
+  /** Stalled-job check interval (the job lock follows it, see lockDurationMs); short in tests that kill a worker mid-job. */
   stalledIntervalMs?: number;
   /** Replaces the CRM adapter built from config (tests plug in an in-memory CRM port implementation). */
   crmAdapter?: CrmAdapter;
@@ -138,6 +138,8 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
       prefix,
     });
     bulkWorker.on('error', (err) => logger.error({ err: err.message }, 'bulk cancel worker error'));
+    // Give Redis a moment before taking requests, so the first ones do not get a needless 503.
+    await waitForReady(redis, 5000);
     server = await buildServer(services, options.routes ?? []);
     url = await server.listen({ host: config.server.host, port: config.server.port });
   }
@@ -158,4 +160,18 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
 function createDialer(config: AppConfig, logger: Logger): Dialer {
   const log = logger.child({ component: 'dialer' });
   return config.dialer.kind === 'webhook' ? new WebhookDialer(config.dialer, log) : new LogDialer(log);
+}
+
+/** Resolves when the connection is ready, or after `ms` (the API then answers 503 until Redis is there). */
+function waitForReady(redis: Redis, ms: number): Promise<void> {
+  if (redis.status === 'ready') return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      clearTimeout(timer);
+      redis.off('ready', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    redis.once('ready', done);
+  });
 }

@@ -110,8 +110,10 @@ export const ADMIN_JS = String.raw`(function () {
         var input = form.querySelector('input[name="closedRecordPolicy"][value="' + now + '"]');
         if (input) input.checked = true;
         markDirty();
-        setStatus(status, 'Saved. Calls that fire from now on: ' + wordingOf(now), 'ok');
-        return refreshHistory();
+        // The confirmation comes with the audit trail already showing the change.
+        return refreshHistory().then(function () {
+          setStatus(status, 'Saved. Calls that fire from now on: ' + wordingOf(now), 'ok');
+        });
       })
       .catch(function (err) { setStatus(status, 'Not saved: ' + err.message, 'error'); })
       .then(function () { saveButton.disabled = false; });
@@ -223,3 +225,6 @@ form.explain input, form.explain select { font: inherit; padding: 8px 10px; bord
   .result dd { margin-bottom: 6px; }
 }
 `;
+
+/** A telephone receiver on the page's header colour. */
+export const FAVICON_SVG = `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 32 32"><rect width="32" height="32" rx="6" fill="#14283f"/><path fill="#cfe3ff" d="M11.6 7.5l2.6 4.3c.4.7.3 1.5-.3 2l-1.6 1.4a12 12 0 0 0 4.5 4.5l1.4-1.6c.5-.6 1.3-.7 2-.3l4.3 2.6c.7.4 1 1.3.6 2l-1.2 2.4c-.5 1-1.6 1.6-2.7 1.4C14.6 25 7 17.4 6.1 10.8c-.2-1.1.4-2.2 1.4-2.7L9.9 7c.6-.4 1.4-.2 1.7.5z"/></svg>`;

@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppServices } from '../AppServices.js';
 import type { PolicyChange } from '../store/SettingsStore.js';
-import { ADMIN_CSS, ADMIN_JS } from './adminAssets.js';
+import { ADMIN_CSS, ADMIN_JS, FAVICON_SVG } from './adminAssets.js';
 import { POLICY_VALUES, POLICY_WORDING, type PolicyValue } from './policyWording.js';
 
 /**
@@ -65,6 +65,7 @@ export function renderAdminPage(opts: { user: string; policy: PolicyValue; histo
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Callback orchestrator · Admin</title>
+  <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml">
   <link rel="stylesheet" href="/admin/assets/admin.css">
   <script src="/admin/assets/admin.js" defer></script>
 </head>
@@ -142,6 +143,9 @@ export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
   app.get(`${ADMIN_PAGE_PATH}/`, page);
   app.get('/admin/assets/admin.js', async (_request, reply) =>
     reply.type('application/javascript; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(ADMIN_JS),
+  );
+  app.get('/admin/assets/favicon.svg', async (_request, reply) =>
+    reply.type('image/svg+xml').header('Cache-Control', 'max-age=86400').header('X-Content-Type-Options', 'nosniff').send(FAVICON_SVG),
   );
   app.get('/admin/assets/admin.css', async (_request, reply) =>
     reply.type('text/css; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(ADMIN_CSS),

@@ -32,7 +32,7 @@ const workers: WorkerProcess[] = [];
 let t: TestClient;
 
 function spawnWorker(name: string): WorkerProcess {
-  const env = { ...process.env, ROLE: 'worker', CONFIG_FILE: configFile, STALLED_INTERVAL_MS: '1000' };
+  const env: NodeJS.ProcessEnv = { ...process.env, ROLE: 'worker', CONFIG_FILE: configFile };
   delete env.PORT;
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const w: WorkerProcess = { name, child, logs: [], stderr: [] };
