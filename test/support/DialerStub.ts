@@ -14,6 +14,8 @@ export class DialerStub {
   status = 200;
   /** Milliseconds to hold each answer (to keep a dial in flight). */
   delayMs = 0;
+  /** Statuses for the next requests, used before `status` (e.g. [503, 503] then 200). */
+  readonly nextStatuses: number[] = [];
   private server: http.Server | undefined;
   url = '';
 
@@ -24,7 +26,8 @@ export class DialerStub {
       req.on('end', () => {
         const rawBody = Buffer.concat(chunks).toString('utf8');
         this.received.push({ rawBody, body: JSON.parse(rawBody), headers: req.headers });
-        setTimeout(() => res.writeHead(this.status, { 'Content-Type': 'application/json' }).end('{}'), this.delayMs);
+        const status = this.nextStatuses.shift() ?? this.status;
+        setTimeout(() => res.writeHead(status, { 'Content-Type': 'application/json' }).end('{}'), this.delayMs);
       });
     });
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
