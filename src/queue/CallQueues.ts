@@ -50,7 +50,7 @@ export class CallQueues {
         jobId: fireJobId(callId),
         delay: Math.max(0, dueAt.getTime() - now),
         // Retries cover infrastructure trouble (Redis blip, dialer down); CRM trouble is a decision, not a retry.
-        attempts: 8,
+        attempts: 10, // 2 s doubling: about 17 minutes of dialer trouble before the call is marked failed
         backoff: { type: 'exponential', delay: 2000 },
         removeOnComplete: { age: DAY_S, count: 10_000 },
         removeOnFail: { age: 7 * DAY_S },
