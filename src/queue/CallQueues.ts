@@ -48,6 +48,9 @@ export class CallQueues {
       { callId },
       {
         jobId: fireJobId(callId),
+        // BullMQ fires at timestamp + delay, its timestamp defaulting to when add() runs: given `now` as well, the
+        // job is due exactly at dueAt, not late by the time the request took (callbacks due together stay together).
+        timestamp: now,
         delay: Math.max(0, dueAt.getTime() - now),
         // Retries cover infrastructure trouble (Redis blip, dialer down); CRM trouble is a decision, not a retry.
         attempts: 10, // 2 s doubling: about 17 minutes of dialer trouble before the call is marked failed

@@ -53,11 +53,13 @@ export class CrmEffectProcessor {
       } else {
         await this.ledger.markAttempting(data.callId, effect, new Date());
         await this.crm.reopen(data.ticketId); // setting the open status twice is harmless
+        // The comment is asked for before the reopen counts as done: a worker dying in between must leave a
+        // redelivered job that asks again (a no-op if it was asked), not a done reopen whose comment is lost.
+        await this.effects.requestComment(data.callId, data.ticketId, 'reopened');
         await this.ledger.markDone(data.callId, effect);
         await this.calls.appendEvent(data.callId, 'reopened', `record ${data.ticketId} reopened`);
         this.metrics.crmEffects.inc({ kind: 'reopen', result: 'done' });
         log.info('CRM record reopened');
-        await this.effects.requestComment(data.callId, data.ticketId, 'reopened');
       }
     } catch (err) {
       if (err instanceof CrmRejectedError || err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) {

@@ -11,6 +11,13 @@ import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 /** Lookup budget of these tests: two quick attempts, so that an outage is decided within ~1.5 s. */
 export const FAST_LOOKUP = { timeoutMs: 500, attempts: 2, budgetMs: 1500 };
 
+/**
+ * The product's default worker settings (testConfig lowers concurrency to 20). With 20, thirty callbacks due
+ * together are taken in two waves whose reads can split into three batches; the batching test is about the
+ * shipped settings.
+ */
+export const PRODUCT_WORKER = { concurrency: 50, batchWindowMs: 25 };
+
 export interface CallEventView {
   at: string;
   type: string;
@@ -30,7 +37,7 @@ export const eventTypes = (call: CallView) => call.events.map((e) => e.type);
 /** For proving that something did NOT happen (no second comment, no retry): a short, fixed wait. */
 export const settle = (ms = 700) => new Promise((r) => setTimeout(r, ms));
 
-export async function postCall(t: TestClient, ticketId: string | null, scheduledAt = inMs(800)): Promise<Response> {
+export async function postCall(t: TestClient, ticketId: string | null, scheduledAt = inMs(1000)): Promise<Response> {
   return t.api('POST', '/apps/api/v1/calls', {
     call_type: 'Voice Scheduled (API)',
     menu_id: 9,
@@ -41,7 +48,7 @@ export async function postCall(t: TestClient, ticketId: string | null, scheduled
 }
 
 /** Schedules a callback (201 expected) and returns its id. */
-export async function schedule(t: TestClient, ticketId: string | null, scheduledAt = inMs(800)): Promise<number> {
+export async function schedule(t: TestClient, ticketId: string | null, scheduledAt = inMs(1000)): Promise<number> {
   const res = await postCall(t, ticketId, scheduledAt);
   expect(res.status, await res.clone().text()).toBe(201);
   return ((await res.json()) as CallView).id;

@@ -6,6 +6,7 @@ import { inMs, startTestApp, waitFor, type TestClient } from '../../support/test
 import { testConfig } from '../../support/testConfig.js';
 import {
   FAST_LOOKUP,
+  PRODUCT_WORKER,
   commentsAfterSettle,
   effectJobState,
   eventTypes,
@@ -28,7 +29,7 @@ let t: TestClient;
 
 beforeAll(async () => {
   await fake.start();
-  t = await startTestApp(testConfig(prefix, { crm: { ...fake.crmConfig(), lookup: FAST_LOOKUP } }));
+  t = await startTestApp(testConfig(prefix, { crm: { ...fake.crmConfig(), lookup: FAST_LOOKUP }, worker: PRODUCT_WORKER }));
 });
 
 afterAll(async () => {
@@ -39,7 +40,7 @@ afterAll(async () => {
 
 const updatesOf = (id: string) => fake.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`/api/v2/tickets/${id}.json`));
 
-describe('zendesk: what happens when a callback fires', () => {
+describe.concurrent('zendesk: what happens when a callback fires', () => {
   it('open ticket: the call is queued for the dialer, no comment', async () => {
     const id = fake.addRecord({ id: '', closed: false });
     const call = await settled(t, await schedule(t, id), 'queued');
@@ -74,7 +75,11 @@ describe('zendesk: what happens when a callback fires', () => {
     expect(after.events.find((e) => e.type === 'comment_undeliverable')?.detail).toContain(CRM_COMMENTS.record_closed_not_created);
     expect(eventTypes(after)).not.toContain('comment_written');
     // Not retried: the side-effect job ended (completed, not waiting for a retry) after one attempt.
-    expect(await effectJobState(t, callId, 'comment', 'record_closed_not_created')).toMatchObject({ state: 'completed', attemptsMade: 1 });
+    const job = await waitFor(async () => {
+      const state = await effectJobState(t, callId, 'comment', 'record_closed_not_created');
+      return state?.state === 'active' ? null : state;
+    }, 5000, 'the comment job to end');
+    expect(job).toEqual({ state: 'completed', attemptsMade: 1 });
     await settle();
     expect(updatesOf(id)).toHaveLength(1);
     expect(fake.commentsOn(id)).toEqual([]);
@@ -90,8 +95,8 @@ describe('zendesk: what happens when a callback fires', () => {
 
   it('another active call on the ticket: canceled/active_call_exists, its comment written once', async () => {
     const id = fake.addRecord({ id: '', closed: false });
-    await settled(t, await schedule(t, id, inMs(500)), 'queued'); // the first one is now active (queued)
-    const secondId = await schedule(t, id, inMs(500));
+    await settled(t, await schedule(t, id, inMs(800)), 'queued'); // the first one is now active (queued)
+    const secondId = await schedule(t, id, inMs(800));
     const second = await settled(t, secondId, 'canceled');
     expect(second.fail_reason).toBe('active_call_exists');
     expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
@@ -143,7 +148,7 @@ describe('zendesk: batched reads', () => {
     const ids = Array.from({ length: 30 }, () => fake.addRecord({ id: '', closed: false }));
     const idSet = new Set(ids);
     const from = fake.requests.length;
-    const due = inMs(1500);
+    const due = inMs(3000); // leaves time for 30 POSTs on a busy machine
     const callIds = await Promise.all(ids.map((id) => schedule(t, id, due)));
     for (const callId of callIds) await settled(t, callId, 'queued');
 
@@ -152,7 +157,6 @@ describe('zendesk: batched reads', () => {
       const url = new URL(r.path, fake.origin);
       return url.pathname.endsWith('show_many.json') ? (url.searchParams.get('ids') ?? '').split(',') : [/(\d+)\.json$/.exec(url.pathname)![1]!];
     });
-    console.log("READS", reads.length, reads.map((r) => r.path.length));
     expect(reads.length).toBeLessThanOrEqual(2);
     expect(reads.every((r) => r.path.startsWith('/api/v2/tickets/show_many.json'))).toBe(true);
     expect(new Set(idsRead.filter((i) => idSet.has(i)))).toEqual(idSet);
