@@ -13,8 +13,10 @@ import { POLICY_VALUES, POLICY_WORDING, type PolicyValue } from './policyWording
 export const ADMIN_PAGE_PATH = '/admin';
 const HISTORY_ON_PAGE = 10;
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
-export const escapeHtml = (text: unknown) => String(text).replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+// Every attribute on the page is double-quoted, so an apostrophe needs no escaping: the portal's wording
+// ("Don't check record status. ...") then appears in the HTML exactly as written.
+export const escapeHtml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!);
 
 /** "2024-05-01T10:00:00.000Z" → "2024-05-01 10:00:00 UTC" (the page's script formats the same way). */
 export const formatTime = (iso: string) => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');

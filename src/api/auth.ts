@@ -46,7 +46,7 @@ declare module 'fastify' {
  * the admin API): they get 403 instead of 401, which tells an operator the password is right but the role is not.
  */
 export function basicAuthHook(users: readonly Credential[], realm: string, forbiddenUsers: readonly Credential[] = []) {
-  const challenge = { 'WWW-Authenticate': `Basic realm="${realm}", charset="UTF-8"` };
+  const challenge = { 'WWW-Authenticate': `Basic realm="${realm}"` };
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const given = parseBasic(request.headers.authorization);
     if (!given) throw new HttpError(401, 'Authentication required', challenge);

@@ -179,7 +179,7 @@ describe('the admin page', () => {
     expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
     const html = await res.text();
     expect(html).toContain('<meta name="viewport" content="width=device-width, initial-scale=1">');
-    expect(html).toContain("Don&#39;t check record status. Always initiate the API scheduled call.");
+    expect(html).toContain("Don't check record status. Always initiate the API scheduled call.");
     expect(html).toContain('Check record status. If the record is closed, reopen it.');
     expect(html).toContain('Check record status. If the record is closed, cancel the scheduled call.');
     expect(html).toMatch(/<input type="radio" name="closedRecordPolicy" value="cancel" checked>/);
@@ -198,6 +198,6 @@ describe('the admin page', () => {
     await put('reopen', basic(ODD_ADMIN));
     const html = await (await t.admin('GET', '/admin', undefined, { authorization: basic(ODD_ADMIN) })).text();
     expect(html).not.toContain('<b>Brien</b>');
-    expect(html).toContain('o&#39;&lt;b&gt;Brien&lt;/b&gt;&amp;&quot;x&quot;');
+    expect(html).toContain('o\'&lt;b&gt;Brien&lt;/b&gt;&amp;&quot;x&quot;');
   });
 });
