@@ -25,6 +25,12 @@ export async function main(env: NodeJS.ProcessEnv = process.env): Promise<void> 
     process.exit(1);
   }
   const logger = createLogger(config.logLevel);
+  const short = [
+    ...config.auth.apiUsers.filter((u) => u.password.length < 12).map((u) => `auth.apiUsers password of "${u.username}"`),
+    ...config.auth.adminUsers.filter((u) => u.password.length < 12).map((u) => `auth.adminUsers password of "${u.username}"`),
+    ...(config.dialer.kind === 'webhook' && config.dialer.secret.length < 16 ? ['dialer.secret'] : []),
+  ];
+  if (short.length) logger.warn({ fields: short }, 'short secrets in the config: use long random values in production');
   const app = await startApp(config, {
     api: role !== 'worker',
     worker: role !== 'api',

@@ -12,26 +12,33 @@ const VAR = /\$\{([A-Za-z_][A-Za-z0-9_]*)(?::-([^}]*))?\}/g;
 /**
  * Replaces `${VAR}` inside every string value with the environment variable (secrets stay out of files).
  * `${VAR:-fallback}` uses the fallback when VAR is unset (the local default config runs with no secrets set).
+ * Paths in `lenient` (the CRM sections not in use) get '' for an unset variable instead of an error, so a file
+ * that lists every CRM needs only the secrets of the one selected.
  */
-export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = []): unknown {
+export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: string[] = [], lenient: string[] = []): unknown {
   if (typeof value === 'string') {
     return value.replace(VAR, (_, name: string, fallback: string | undefined) => {
       const set = env[name];
       const v = set !== undefined && set !== '' ? set : fallback; // an empty variable counts as unset
-      if (v === undefined) throw new ConfigError(`config ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
-      return v;
+      if (v !== undefined) return v;
+      if (lenient.some((p) => path.join('.').startsWith(p))) return '';
+      throw new ConfigError(`config ${path.join('.') || '(root)'}: environment variable ${name} is not set`);
     });
   }
-  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)]));
+  if (Array.isArray(value)) return value.map((v, i) => interpolateEnv(v, env, [...path, String(i)], lenient));
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k])]));
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, interpolateEnv(v, env, [...path, k], lenient)]));
   }
   return value;
 }
 
+const PROVIDERS = ['salesforce', 'zendesk', 'servicenow'];
+
 /** Validates a parsed config object; REDIS_URL and PORT from `env` override the file. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): AppConfig {
-  const interpolated = interpolateEnv(raw, env) as Record<string, unknown>;
+  const provider = interpolateEnv((raw as { crm?: { provider?: unknown } } | null)?.crm?.provider ?? 'none', env, ['crm', 'provider']);
+  const unused = PROVIDERS.filter((p) => p !== provider).map((p) => `crm.${p}`);
+  const interpolated = interpolateEnv(raw, env, [], unused) as Record<string, unknown>;
   if (!interpolated || typeof interpolated !== 'object' || Array.isArray(interpolated)) {
     throw new ConfigError('config must be a JSON object');
   }

@@ -54,7 +54,7 @@ describe('admin auth', () => {
       body: body ? JSON.stringify(body) : undefined,
     });
     expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"/);
+    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"$/);
     expect((await none.json()).message).toBeTruthy();
 
     const wrong = await t.admin(method, path, body, { authorization: basic({ username: ADMIN_USER.username, password: 'not-the-password' }) });

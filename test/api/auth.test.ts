@@ -44,7 +44,7 @@ const WRONG: Array<[string, Record<string, string> | null]> = [
 ];
 
 async function expectChallenge(res: Response): Promise<void> {
-  expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"/);
+  expect(res.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"$/);
   await expectError(res, 401);
 }
 

@@ -53,7 +53,7 @@ describe('loadConfig', () => {
     [{ auth: {}, dialer: { kind: 'webhook', url: 'not a url', secret: 'x'.repeat(20) } }, 'dialer.url'],
     [{ auth: {}, menus: [{ id: 9, name: 'M', type: 'web' }], skills: [{ name: 'S', menuId: 7 }] }, 'skills.0.menuId: menu 7 is not configured'],
     [{ auth: {}, servr: {} }, 'servr'],
-    [{ auth: { apiUsers: [{ username: 'key', password: 'short' }] } }, 'auth.apiUsers.0.password'],
+    [{ auth: { apiUsers: [{ username: 'key', password: '' }] } }, 'auth.apiUsers.0.password: must not be empty'],
   ])('rejects a bad file with a message naming the field (%#)', (raw, field) => {
     expect(() => parseConfig(raw, {})).toThrow(ConfigError);
     expect(() => parseConfig(raw, {})).toThrow(field);
@@ -67,5 +67,25 @@ describe('loadConfig', () => {
 
   it('rejects a non-integer PORT', () => {
     expect(() => parseConfig(minimal, { PORT: 'eighty' })).toThrow('PORT must be a whole number');
+  });
+});
+
+describe('CRM sections not in use', () => {
+  it('need no secrets: the SPEC example with only the selected CRM secret set starts', () => {
+    const raw = {
+      auth: { apiUsers: [{ username: 'key', password: '${API_SECRET}' }] },
+      crm: {
+        provider: 'zendesk',
+        salesforce: { instanceUrl: 'https://x.my.salesforce.com', accessToken: '${SF_TOKEN}' },
+        zendesk: { url: 'https://x.zendesk.com/api/v2', email: 'a@x.com', token: '${ZD_TOKEN}' },
+        servicenow: { instanceUrl: 'https://x.service-now.com', username: 'u', password: '${SN_PASSWORD}' },
+      },
+      dialer: { kind: 'webhook', url: 'http://127.0.0.1:9000/dial', secret: '${DIALER_SECRET}' },
+    };
+    const config = parseConfig(raw, { API_SECRET: 'secret', ZD_TOKEN: 'zd', DIALER_SECRET: 's3cret' });
+    expect(config.crm.zendesk!.token).toBe('zd');
+    expect(config.crm.salesforce!.accessToken).toBe('');
+    // ... but the selected one does.
+    expect(() => parseConfig(raw, { API_SECRET: 'secret', DIALER_SECRET: 's3cret' })).toThrow(/crm\.zendesk\.token: environment variable ZD_TOKEN is not set/);
   });
 });
