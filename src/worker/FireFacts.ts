@@ -53,11 +53,11 @@ export class FireEvaluator {
       return { kind: 'found', state: found.state, rawStatus: found.rawStatus };
     } catch (err) {
       if (err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) return { kind: 'not_found' };
-      if (err instanceof CrmUnreachableError) {
-        this.logger.warn({ ticketId, err: err.message }, 'CRM unreachable at fire time');
-        return { kind: 'unreachable' };
-      }
-      throw err;
+      // Anything else the CRM answered (budget spent, credentials refused, a request it rejects, a reply we
+      // cannot read) means we could not learn the record's state: SPEC's "CRM unreachable" outcome, never a
+      // call left hanging in retries.
+      this.logger.warn({ ticketId, err: (err as Error).message, kind: (err as Error).name, expected: err instanceof CrmUnreachableError }, 'CRM unreachable at fire time');
+      return { kind: 'unreachable' };
     }
   }
 }

@@ -1,4 +1,5 @@
 import type { RecordLookup } from '../crm/CrmAdapter.js';
+import { InvalidRecordIdError } from '../crm/errors.js';
 import type { ResilientCrm } from '../crm/ResilientCrm.js';
 
 interface Waiter {
@@ -18,6 +19,8 @@ export class RecordBatcher {
   constructor(private readonly crm: ResilientCrm, private readonly windowMs: number, private readonly maxBatch: number) {}
 
   load(id: string): Promise<RecordLookup> {
+    // A malformed id is refused on its own, so it cannot spoil the batch of the callbacks due with it.
+    if (!this.crm.isValidRecordId(id)) return Promise.reject(new InvalidRecordIdError(id));
     return new Promise((resolve, reject) => {
       this.waiting.push({ id, resolve, reject });
       if (this.waiting.length >= this.maxBatch) this.flush();

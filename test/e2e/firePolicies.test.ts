@@ -185,6 +185,19 @@ describe('CRM outage', () => {
     expect(env.crm.commentsOn(id)).toEqual([CRM_COMMENTS.crm_unreachable]);
   });
 
+  it('treats a read the CRM refuses for good as unreachable: canceled at once, comment queued, dry run agrees', async () => {
+    const env = await startEnv('servicenow');
+    const id = ticket(env, false);
+    env.crm.rejectReads = true;
+    const explain = await env.t.admin('POST', '/admin/v1/explain', { ticket_id: id });
+    expect(explain.status).toBe(200);
+    expect(await explain.json()).toMatchObject({ decision: 'cancel', fail_reason: 'crm_unreachable', comment: CRM_COMMENTS.crm_unreachable });
+    const call = await settled(env, (await schedule(env, id)).id, 'canceled');
+    expect(call.fail_reason).toBe('crm_unreachable');
+    await waitFor(() => env.crm.commentsOn(id).length > 0);
+    expect(env.crm.commentsOn(id)).toEqual([CRM_COMMENTS.crm_unreachable]);
+  });
+
   it('records a permanently refused comment as undeliverable and does not retry it', async () => {
     const env = await startEnv('zendesk');
     const id = ticket(env, true, 'closed');

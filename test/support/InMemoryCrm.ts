@@ -12,6 +12,8 @@ export class InMemoryCrm implements CrmAdapter {
   readonly reopened: string[] = [];
   readonly readBatches: string[][] = [];
   down = false;
+  /** Reads answered with a permanent refusal (e.g. a 400 for a field the org does not have). */
+  rejectReads = false;
   /** Ids whose comments the CRM refuses for good (like a closed Zendesk ticket). */
   readonly refuseCommentsOn = new Set<string>();
 
@@ -23,6 +25,7 @@ export class InMemoryCrm implements CrmAdapter {
 
   async readRecords(ids: readonly string[], _ctx: CrmRequestContext): Promise<Map<string, RecordLookup>> {
     if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
+    if (this.rejectReads) throw new CrmRejectedError('invalid field Status', { status: 400 });
     this.readBatches.push([...ids]);
     return new Map(
       ids.map((id) => {
