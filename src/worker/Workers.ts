@@ -78,7 +78,8 @@ export class Workers {
   /** After its last retry a fire job that still fails (dialer down for minutes) ends the call as failed. */
   private async onFireFailed(job: Job<FireJobData> | undefined, err: Error, calls: CallStore): Promise<void> {
     if (!job) return;
-    const final = job.attemptsMade >= (job.opts.attempts ?? 1);
+    // Out of retries, or failed for good by BullMQ itself (e.g. stalled more often than allowed).
+    const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' || Boolean(job.deferredFailure);
     this.logger.warn({ callId: job.data.callId, attemptsMade: job.attemptsMade, final, err: err.message }, 'fire job failed');
     if (!final) return;
     await calls.transition(job.data.callId, {
