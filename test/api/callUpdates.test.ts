@@ -142,8 +142,6 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
     });
 
     it.each<[string, unknown]>([
-      ['an unknown status', { status: 'ringing' }],
-      ['a status in other case', { status: 'ASSIGNED' }],
       ['no status', {}],
       ['a non-string status', { status: 3 }],
       ['a non-string fail_reason', { status: 'failed', fail_reason: 42 }],
@@ -152,6 +150,28 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
       await expectError(await report(queued.id, body), 400);
       expect(await getCall(t, queued.id)).toEqual(queued);
     });
+  });
+
+  it('an unknown status is not a legal move either (409, unchanged)', async () => {
+    const [call] = await queuedCalls(1);
+    for (const status of ['ringing', 'ASSIGNED']) {
+      const message = await expectError(await report(call!.id, { status }), 409);
+      expect(message).toBe(`Cannot change status from 'queued' to '${status}'`);
+    }
+    expect(await getCall(t, call!.id)).toEqual(call);
+  });
+
+  it('accepts progress reported while the call is still being handed to the dialer (before our webhook got its 2xx)', async () => {
+    const call = await createCall(t);
+    // What the fire step stores before it calls the dialer: firing, with a dial decision.
+    await t.app.services.calls.transition(call.id, {
+      from: ['scheduled'],
+      patch: { firing: true, decision: { action: 'dial', reopen: false, comment: null, failReason: null, crmStatus: null } },
+    });
+    const assigned = await moveTo(call.id, 'assigned');
+    expect(assigned.status).toBe('assigned');
+    expect(assigned.queued_at).not.toBeNull();
+    expect(assigned.assigned_at).not.toBeNull();
   });
 
   it('404 {"message": "Call not found"} for an unknown call', async () => {

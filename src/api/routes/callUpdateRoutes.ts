@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
-import { CALL_STATUSES, type CallRecord, type CallStatus, type CustomerFlags } from '../../store/CallRecord.js';
+import { type CallRecord, type CallStatus, type CustomerFlags } from '../../store/CallRecord.js';
 import { HttpError, badRequest } from '../HttpError.js';
 import { callIdParam, callView, objectBody, requireCall } from './callParams.js';
 
@@ -24,17 +24,15 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     const id = callIdParam((request.params as { id: string }).id);
     const body = objectBody(request.body);
     const to = body.status;
-    // A known status the dialer may not report (scheduled, canceled) is an illegal move (409), not bad input.
-    if (typeof to !== 'string' || !CALL_STATUSES.includes(to as CallStatus)) {
-      throw badRequest(`status must be one of: ${[...PROGRESS, 'failed'].join(', ')}`);
-    }
+    if (typeof to !== 'string' || to === '') throw badRequest('status is required');
     if (body.fail_reason !== undefined && (typeof body.fail_reason !== 'string' || body.fail_reason.length > 100)) {
       throw badRequest('fail_reason must be a string of at most 100 characters');
     }
     // Legal predecessors: every earlier step on the path (skipping is fine); `failed` from any step before finished.
-    const from = to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, Math.max(0, PROGRESS.indexOf(to as CallStatus)));
-    // Nothing may precede `queued` (the worker sets it), `scheduled` or `canceled`; and an empty list would mean
-    // "from any status" to the store, reopening finished calls.
+    // Anything else — a status the dialer may not report (scheduled, canceled), an unknown one, a step back — is
+    // an illegal move: 409 (SPEC 3.1). An empty list would mean "from any status" to the store, so it is refused here.
+    const legal = to === 'failed' || PROGRESS.includes(to as CallStatus);
+    const from = !legal ? [] : to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, PROGRESS.indexOf(to as CallStatus));
     if (from.length === 0) {
       const call = await requireCall(s, id);
       throw new HttpError(409, `Cannot change status from '${call.status}' to '${to}'`);
@@ -43,7 +41,20 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     const field = TIMESTAMP_FIELD[to as CallStatus];
     if (field) (patch as Record<string, unknown>)[field] = new Date().toISOString();
     if (to === 'failed') patch.fail_reason = (body.fail_reason as string | undefined) ?? 'dialer_reported_failure';
-    const result = await s.calls.transition(id, { from, to: to as CallStatus, patch, events: [{ type: 'status', detail: to }] });
+    const move = { to: to as CallStatus, patch, events: [{ type: 'status', detail: to }] };
+    let result = await s.calls.transition(id, { ...move, from });
+    if (result.result === 'conflict' && result.status === 'scheduled') {
+      // The dialer may report progress before its answer to our webhook has reached us: a call being handed
+      // to the dialer (fire step running, decision dial) counts as queued.
+      const call = await requireCall(s, id);
+      if (call.firing && call.decision?.action === 'dial') {
+        result = await s.calls.transition(id, {
+          ...move,
+          from: ['scheduled', ...from],
+          patch: { queued_at: call.queued_at ?? new Date().toISOString(), ...patch },
+        });
+      }
+    }
     if (result.result === 'missing') throw new HttpError(404, 'Call not found');
     if (result.result === 'conflict') throw new HttpError(409, `Cannot change status from '${result.status}' to '${to}'`);
     return callView(s, result.call);
