@@ -1,9 +1,10 @@
 import { Worker } from 'bullmq';
-import type { FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { createCrmAdapter } from '../adapters/createCrmAdapter.js';
 import { buildServer, type RouteModule } from './api/buildServer.js';
+import { registerHealthRoutes } from './api/routes/healthRoutes.js';
 import type { AppServices } from './AppServices.js';
 import type { AppConfig } from './config/schema.js';
 import type { CrmAdapter } from './crm/CrmAdapter.js';
@@ -142,6 +143,14 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     await waitForReady(redis, 5000);
     server = await buildServer(services, options.routes ?? []);
     url = await server.listen({ host: config.server.host, port: config.server.port });
+  }
+
+  if (options.worker && !options.api && config.worker.healthPort !== undefined) {
+    // A worker-only process has no API: it serves its own health and metrics (fire lag, outcomes) here.
+    const health = Fastify({ logger: false });
+    registerHealthRoutes(health, services);
+    url = await health.listen({ host: config.server.host, port: config.worker.healthPort });
+    server = health;
   }
 
   let closing: Promise<void> | null = null;

@@ -123,6 +123,8 @@ export const configSchema = z
         concurrency: z.number().int().min(1).max(500).default(50),
         /** How long the batcher waits to gather CRM reads of callbacks due together. */
         batchWindowMs: z.number().int().min(0).max(1000).default(25),
+        /** ROLE=worker only: a port for /healthz, /readyz and /metrics (the API serves them otherwise). */
+        healthPort: z.number().int().min(0).max(65535).optional(),
       })
       .default({ concurrency: 50, batchWindowMs: 25 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
