@@ -19,7 +19,21 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
     s.logger.info({ ticketId: call.ticket_id, existingCallId: created.existingCallId }, 'call refused: record already has a scheduled call');
     throw new HttpError(409, CRM_COMMENTS.active_call_exists);
   }
-  await s.queues.scheduleFire(created.call.id, new Date(created.call.scheduled_at), now.getTime());
+  try {
+    await s.queues.scheduleFire(created.call.id, new Date(created.call.scheduled_at), now.getTime());
+  } catch (err) {
+    // The client is told 503 and will retry: take the stored call back so that the retry is not refused as a
+    // duplicate. Should even this fail (Redis gone), the worker's reconciler queues the stored call instead.
+    await s.calls
+      .transition(created.call.id, {
+        from: ['scheduled'],
+        to: 'canceled',
+        patch: { fail_reason: 'not_scheduled', fail_details: 'the delayed job could not be stored; the request was answered 503' },
+        events: [{ type: 'canceled', detail: 'not_scheduled' }],
+      })
+      .catch(() => undefined);
+    throw err;
+  }
   s.metrics.scheduled.inc({ source: call.source });
   s.logger.info(
     { callId: created.call.id, ticketId: call.ticket_id, number: maskPhone(call.end_user_number), scheduledAt: call.scheduled_at, source: call.source },

@@ -1,0 +1,31 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { deletePrefix, uniquePrefix } from '../support/redis.js';
+import { inMs, startTestApp, type TestClient } from '../support/testApp.js';
+import { testConfig } from '../support/testConfig.js';
+
+/** A call stored whose delayed job cannot be added is answered 503 and taken back, so a retry is not a duplicate. */
+const prefix = uniquePrefix('api-schedfail');
+let t: TestClient;
+
+beforeAll(async () => {
+  t = await startTestApp(testConfig(prefix), { worker: false });
+});
+
+afterAll(async () => {
+  await t?.app.close();
+  await deletePrefix(prefix);
+});
+
+describe('when the delayed job cannot be stored', () => {
+  it('answers 503, leaves no scheduled call behind and frees the record for the retry', async () => {
+    await t.app.services.queues.fire.close(); // the queue connection is gone; the store still works
+    const res = await t.api('POST', '/apps/api/v1/calls', {
+      call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(60_000), ticket_id: 'SF-1',
+    });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).not.toBeNull();
+    expect(await t.app.services.calls.scheduledCallFor('SF-1')).toBeNull();
+    const { calls } = await t.app.services.calls.list({ ticketId: 'SF-1', offset: 0, limit: 10 });
+    expect(calls.map((c) => [c.status, c.fail_reason])).toEqual([['canceled', 'not_scheduled']]);
+  });
+});
