@@ -69,6 +69,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   const provider = adapter?.provider ?? 'none';
   const crm = adapter ? ResilientCrm.fromConfig(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
   const calls = new CallStore(redis, prefix);
+  const recordKey = (id: string) => (crm?.isValidRecordId(id) ? crm.canonicalRecordId(id) : id);
   const settings = new SettingsStore(redis, prefix, initialPolicy);
 
   const services: AppServices = {
@@ -83,8 +84,9 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     canceler: new CallCanceler(calls, queues),
     effects: new CrmEffects(queues, new SideEffectLedger(redis, prefix)),
     metrics,
+    recordKey,
     crm,
-    evaluator: new FireEvaluator(provider, crm ? (id) => crm.readRecord(id) : null, calls, settings, logger),
+    evaluator: new FireEvaluator(provider, crm ? (id) => crm.readRecord(id) : null, recordKey, calls, settings, logger),
   };
 
   const stoppers: Array<() => Promise<void>> = [];
@@ -100,6 +102,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     const evaluator = new FireEvaluator(
       provider,
       batcher ? (id) => batcher.load(id) : null,
+      recordKey,
       workerCalls,
       new SettingsStore(workerRedis, prefix, initialPolicy),
       logger,

@@ -25,6 +25,8 @@ export interface AppServices {
   canceler: CallCanceler;
   effects: CrmEffects;
   metrics: Metrics;
+  /** The one key of a CRM record for its per-record guards (a valid id in any accepted spelling). */
+  recordKey: (ticketId: string) => string;
   /** null when crm.provider is "none". */
   crm: ResilientCrm | null;
   /** The decision with a direct (unbatched) CRM read, for the admin dry run. */

@@ -7,6 +7,7 @@ import type { CrmAdapterDeps } from '../../src/crm/CrmAdapterDeps.js';
 import { CrmRejectedError, CrmTransientError, InvalidRecordIdError } from '../../src/crm/errors.js';
 import { classifySalesforceError, isSessionExpired } from './classifySalesforceError.js';
 import { SalesforceAuth } from './SalesforceAuth.js';
+import { canonicalSalesforceId } from './salesforceIds.js';
 import { isSalesforceId, soqlDateTime, soqlString, toCommentBody } from './salesforceFormat.js';
 import { callScope, SingleAttemptTransport, type CallScope } from './singleAttemptTransport.js';
 
@@ -62,6 +63,10 @@ export class SalesforceAdapter implements CrmAdapter {
     });
     this.conn._transport = transport;
     this.auth = new SalesforceAuth(this.conn, config, transport, this.logger);
+  }
+
+  canonicalRecordId(id: string): string {
+    return canonicalSalesforceId(id);
   }
 
   isValidRecordId(id: string): boolean {

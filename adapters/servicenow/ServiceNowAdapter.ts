@@ -66,6 +66,10 @@ export class ServiceNowAdapter implements CrmAdapter {
     this.logger = deps.logger.child({ provider: 'servicenow', table: config.table });
   }
 
+  canonicalRecordId(id: string): string {
+    return parseServiceNowId(id)?.normalized ?? id;
+  }
+
   isValidRecordId(id: string): boolean {
     return parseServiceNowId(id) !== undefined;
   }

@@ -48,6 +48,11 @@ export class ZendeskAdapter implements CrmAdapter {
     this.logger = deps.logger.child({ crm: 'zendesk' });
   }
 
+  /** Ticket ids are plain integers without leading zeros: one spelling only. */
+  canonicalRecordId(id: string): string {
+    return id;
+  }
+
   isValidRecordId(id: string): boolean {
     return typeof id === 'string' && TICKET_ID.test(id);
   }

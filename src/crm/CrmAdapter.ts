@@ -34,6 +34,12 @@ export interface CrmAdapter {
   isValidRecordId(id: string): boolean;
 
   /**
+   * The one key of a record, whichever of its accepted spellings was given (Salesforce 15/18-character ids,
+   * ServiceNow letter case). Called only with valid ids; used for the per-record guards.
+   */
+  canonicalRecordId(id: string): string;
+
+  /**
    * Reads many records in as few requests as the vendor allows (one attempt, may split internally into
    * several requests when `ids` exceeds what one request carries). Returns one entry per asked id;
    * unknown ids are `{ state: 'not_found' }`, never an error.

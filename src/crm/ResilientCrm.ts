@@ -42,6 +42,10 @@ export class ResilientCrm {
     return this.adapter.isValidRecordId(id);
   }
 
+  canonicalRecordId(id: string): string {
+    return this.adapter.canonicalRecordId(id);
+  }
+
   /** Reads records in chunks of the vendor's batch size; each chunk has its own budget. */
   async readRecords(ids: readonly string[]): Promise<Map<string, RecordLookup>> {
     for (const id of ids) if (!this.adapter.isValidRecordId(id)) throw new InvalidRecordIdError(id);

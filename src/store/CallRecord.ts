@@ -39,6 +39,8 @@ export interface CallRecord {
   menu_id: number;
   end_user_number: string;
   ticket_id: string | null;
+  /** The record's one key (see CrmAdapter.canonicalRecordId): the per-record guards and indexes use it. */
+  record_key: string | null;
   recording_permission: RecordingPermission;
   fail_reason: CallFailReason;
   fail_details: string | null;

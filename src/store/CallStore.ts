@@ -22,7 +22,8 @@ export interface TransitionRequest {
 
 export interface ListQuery {
   status?: CallStatus;
-  ticketId?: string;
+  /** A record key (see CrmAdapter.canonicalRecordId). */
+  recordKey?: string;
   offset: number;
   limit: number;
 }
@@ -68,7 +69,7 @@ export class CallStore {
     const event = JSON.stringify({ at: now.toISOString(), type: 'scheduled', detail: `due at ${call.scheduled_at}` });
     const [outcome, other] = (await this.redis.eval(
       CREATE_CALL, 2, this.callKey(id), this.eventsKey(id),
-      this.p, String(id), JSON.stringify(record), call.ticket_id ?? '', event,
+      this.p, String(id), JSON.stringify(record), call.record_key ?? '', event,
     )) as [string, string];
     if (outcome === 'duplicate') return { created: false, existingCallId: Number(other) };
     return { created: true, call: record };
@@ -107,21 +108,21 @@ export class CallStore {
     return { result: 'ok', call: JSON.parse(reply[1]!) as CallRecord };
   }
 
-  /** Ids of the calls that are active (scheduled ... connected) for a CRM record. */
-  async activeCallIds(ticketId: string): Promise<number[]> {
-    return (await this.redis.smembers(`${this.p}active:${ticketId}`)).map(Number);
+  /** Ids of the calls that are active (scheduled ... connected) for a CRM record (by its record key). */
+  async activeCallIds(recordKey: string): Promise<number[]> {
+    return (await this.redis.smembers(`${this.p}active:${recordKey}`)).map(Number);
   }
 
-  /** The call currently `scheduled` for a record, if any. */
-  async scheduledCallFor(ticketId: string): Promise<number | null> {
-    const id = await this.redis.get(`${this.p}scheduled-for:${ticketId}`);
+  /** The call currently `scheduled` for a record (by its record key), if any. */
+  async scheduledCallFor(recordKey: string): Promise<number | null> {
+    const id = await this.redis.get(`${this.p}scheduled-for:${recordKey}`);
     return id ? Number(id) : null;
   }
 
   async list(q: ListQuery): Promise<{ calls: CallRecord[]; total: number }> {
     const sets: string[] = [];
     if (q.status) sets.push(`${this.p}idx:status:${q.status}`);
-    if (q.ticketId) sets.push(`${this.p}idx:ticket:${q.ticketId}`);
+    if (q.recordKey) sets.push(`${this.p}idx:ticket:${q.recordKey}`);
     let ids: string[];
     let total: number;
     if (sets.length <= 1) {

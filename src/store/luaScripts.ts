@@ -3,7 +3,7 @@
  * Every key a script touches shares the store's `{hash tag}`, so they also run on Redis Cluster.
  */
 
-/** KEYS: call, events. ARGV: prefix, id, doc json, ticket ('' = none), events json... */
+/** KEYS: call, events. ARGV: prefix, id, doc json, record key ('' = none), events json... */
 export const CREATE_CALL = `
 local p = ARGV[1]
 local id = ARGV[2]
@@ -53,7 +53,7 @@ local id = ARGV[2]
 if new ~= old then
   redis.call('ZREM', p .. 'idx:status:' .. old, id)
   redis.call('ZADD', p .. 'idx:status:' .. new, id, id)
-  local ticket = doc.ticket_id
+  local ticket = doc.record_key
   if type(ticket) == 'string' then
     if old == 'scheduled' and redis.call('GET', p .. 'scheduled-for:' .. ticket) == id then
       redis.call('DEL', p .. 'scheduled-for:' .. ticket)

@@ -22,6 +22,7 @@ export class FireEvaluator {
   constructor(
     private readonly provider: CrmProvider | 'none',
     private readonly readRecord: ((id: string) => Promise<RecordLookup>) | null,
+    private readonly recordKey: (ticketId: string) => string,
     private readonly calls: CallStore,
     private readonly settings: SettingsStore,
     private readonly logger: Logger,
@@ -36,7 +37,7 @@ export class FireEvaluator {
       lookupDetail = describeLookup(lookup);
     }
     const otherActiveCall =
-      ticketId !== null && (await this.calls.activeCallIds(ticketId)).some((id) => id !== callId);
+      ticketId !== null && (await this.calls.activeCallIds(this.recordKey(ticketId))).some((id) => id !== callId);
     const facts: FireFacts = { provider: this.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
     return {
       facts,

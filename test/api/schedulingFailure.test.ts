@@ -25,7 +25,7 @@ describe('when the delayed job cannot be stored', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();
     expect(await t.app.services.calls.scheduledCallFor('SF-1')).toBeNull();
-    const { calls } = await t.app.services.calls.list({ ticketId: 'SF-1', offset: 0, limit: 10 });
+    const { calls } = await t.app.services.calls.list({ recordKey: 'SF-1', offset: 0, limit: 10 });
     expect(calls.map((c) => [c.status, c.fail_reason])).toEqual([['canceled', 'not_scheduled']]);
   });
 });

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
+import { restoreCase, salesforceIdSuffix } from '../../adapters/salesforce/salesforceIds.js';
 import type { ClosedRecordPolicy, SalesforceConfig } from '../../src/config/schema.js';
 import { FakeCrmServer, type JsonReply, type SeedRecord } from './FakeCrmServer.js';
 
@@ -82,41 +83,13 @@ const FIELDS: Record<SObjectName, Record<string, FieldType>> = {
   CaseComment: { Id: 'id', ParentId: 'id', CommentBody: 'textarea', IsPublished: 'boolean', CreatedDate: 'datetime' },
 };
 
+export { salesforceIdSuffix };
+
 const ID_FORMAT = /^[a-zA-Z0-9]{15}(?:[a-zA-Z0-9]{3})?$/;
-const SUFFIX_CHARS = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ012345';
 const BASE62 = '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 const MAX_COMPOSITE_IDS = 2000;
 const MAX_COMMENT_BYTES = 4000;
 const API_LIMIT = 15000;
-
-/** The 3-character suffix that makes a 15-character id case-insensitive-safe. */
-export function salesforceIdSuffix(id15: string): string {
-  let suffix = '';
-  for (let chunk = 0; chunk < 3; chunk++) {
-    let flags = 0;
-    for (let i = 0; i < 5; i++) {
-      const c = id15.charAt(chunk * 5 + i);
-      if (c >= 'A' && c <= 'Z') flags |= 1 << i;
-    }
-    suffix += SUFFIX_CHARS.charAt(flags);
-  }
-  return suffix;
-}
-
-/** The true-case 15-character id an 18-character id in any letter case stands for; undefined if inconsistent. */
-function restoreCase(id18: string): string | undefined {
-  const suffix = id18.slice(15).toUpperCase();
-  let id15 = '';
-  for (let chunk = 0; chunk < 3; chunk++) {
-    const flags = SUFFIX_CHARS.indexOf(suffix.charAt(chunk));
-    if (flags < 0) return undefined;
-    for (let i = 0; i < 5; i++) {
-      const c = id18.charAt(chunk * 5 + i);
-      id15 += flags & (1 << i) ? c.toUpperCase() : c.toLowerCase();
-    }
-  }
-  return salesforceIdSuffix(id15) === suffix ? id15 : undefined;
-}
 
 function base62(n: number, width: number): string {
   let s = '';

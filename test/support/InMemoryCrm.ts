@@ -19,6 +19,10 @@ export class InMemoryCrm implements CrmAdapter {
 
   constructor(readonly provider: 'salesforce' | 'zendesk' | 'servicenow') {}
 
+  canonicalRecordId(id: string): string {
+    return id;
+  }
+
   isValidRecordId(id: string): boolean {
     return /^[A-Za-z0-9]{1,18}$/.test(id);
   }

@@ -53,6 +53,7 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
       menus: s.config.menus,
       defaultRegion: s.config.defaultRegion,
       isValidTicketId,
+      recordKey: s.recordKey,
       parentMenuId: async (id) => (await s.calls.get(id))?.menu_id ?? null,
       now,
     });
@@ -102,7 +103,8 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
     const page = positiveIntParam(q.page, 'page', 1);
     const perPage = Math.min(positiveIntParam(q.per_page, 'per_page', 25), 100);
     const ticketId = q.ticket_id ? q.ticket_id : undefined;
-    const { calls, total } = await s.calls.list({ status, ticketId, offset: (page - 1) * perPage, limit: perPage });
+    const recordKey = ticketId === undefined ? undefined : s.recordKey(ticketId);
+    const { calls, total } = await s.calls.list({ status, recordKey, offset: (page - 1) * perPage, limit: perPage });
 
     reply.header('X-Total-Count', String(total));
     const links: string[] = [];

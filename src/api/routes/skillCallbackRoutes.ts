@@ -49,6 +49,7 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
         menu_id: menu.id,
         end_user_number: number,
         ticket_id: null,
+        record_key: null,
         recording_permission: 'not_asked',
         source: 'skill',
         skill: skill.name,

@@ -9,6 +9,8 @@ export interface CreateCallContext {
   defaultRegion: string;
   /** The configured CRM's record-id format check (a permissive one when no CRM is configured). */
   isValidTicketId: (id: string) => boolean;
+  /** The record's one key for a valid ticket id. */
+  recordKey: (id: string) => string;
   /** Menu of an existing parent call, or null when there is no such call. */
   parentMenuId: (callId: number) => Promise<number | null>;
   now: Date;
@@ -100,6 +102,7 @@ export async function validateCreateCall(body: Record<string, unknown>, ctx: Cre
     menu_id: menuId,
     end_user_number: number,
     ticket_id: ticketId,
+    record_key: ticketId === null ? null : ctx.recordKey(ticketId),
     recording_permission: recording,
     source: 'api',
     skill: null,
