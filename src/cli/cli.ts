@@ -66,8 +66,12 @@ export function buildProgram(io: CliIo): Command {
     .addOption(new Option('--password <password>', 'admin password (env CBO_ADMIN_PASSWORD; prefer the env var)'))
     .option('--json', 'print the API answer as JSON (for scripts)')
     .exitOverride()
-    .configureOutput({ writeOut: (s) => io.stdout.write(s), writeErr: (s) => io.stderr.write(s) })
-    .showHelpAfterError('(run with --help for usage)')
+    // Usage errors are one line (SPEC 7), with the pointer to --help on that same line.
+    .configureOutput({
+      writeOut: (s) => io.stdout.write(s),
+      writeErr: (s) => io.stderr.write(s),
+      outputError: (s, write) => write(`${s.trimEnd()} (run with --help for usage)\n`),
+    })
     .addHelpText(
       'after',
       `

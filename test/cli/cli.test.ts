@@ -197,10 +197,11 @@ describe('connection and errors', () => {
     expect(res.stderr).toBe('callback-orchestrator: invalid URL "not a url": give --url or CBO_URL like http://127.0.0.1:8080\n');
   });
 
-  it('an unknown command: non-zero exit and usage on stderr', async () => {
+  it('an unknown command: non-zero exit and one line on stderr', async () => {
     const res = await cli(['polcy', 'get']);
     expect(res.code).not.toBe(0);
     expect(res.stderr).toContain("unknown command 'polcy'");
+    expect(res.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 });
 
