@@ -30,6 +30,7 @@ import { FireEvaluator } from './worker/FireFacts.js';
 import { FireProcessor } from './worker/FireProcessor.js';
 import { RecordBatcher } from './worker/RecordBatcher.js';
 import { ScheduleReconciler } from './worker/ScheduleReconciler.js';
+import { StaleCallSweeper } from './worker/StaleCallSweeper.js';
 import { Workers } from './worker/Workers.js';
 
 export interface AppOptions {
@@ -124,7 +125,11 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     await workers.waitUntilReady();
     const reconciler = new ScheduleReconciler(workerCalls, workerQueues, logger);
     reconciler.start(5 * 60 * 1000);
+    const sweeper = new StaleCallSweeper(workerCalls, config.worker.activeCallTimeoutMinutes * 60_000, logger);
+    const sweep = setInterval(() => sweeper.runOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'stale call sweep failed')), 5 * 60 * 1000);
+    sweep.unref();
     stoppers.push(async () => {
+      clearInterval(sweep);
       reconciler.stop();
       await workers.close(); // finishes the jobs in flight
       await workerQueues.close();

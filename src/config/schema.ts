@@ -123,10 +123,12 @@ export const configSchema = z
         concurrency: z.number().int().min(1).max(500).default(50),
         /** How long the batcher waits to gather CRM reads of callbacks due together. */
         batchWindowMs: z.number().int().min(0).max(1000).default(25),
+        /** A call handed to the dialer with no final status after this long is failed (`dialer_timeout`). */
+        activeCallTimeoutMinutes: z.number().positive().default(240),
         /** ROLE=worker only: a port for /healthz, /readyz and /metrics (the API serves them otherwise). */
         healthPort: z.number().int().min(0).max(65535).optional(),
       })
-      .default({ concurrency: 50, batchWindowMs: 25 }),
+      .default({ concurrency: 50, batchWindowMs: 25, activeCallTimeoutMinutes: 240 }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((cfg, ctx) => {
