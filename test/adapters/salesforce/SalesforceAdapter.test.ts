@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SalesforceAdapter } from '../../../adapters/salesforce/SalesforceAdapter.js';
@@ -12,6 +11,7 @@ import {
   RecordNotFoundError,
 } from '../../../src/crm/errors.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { capturingLogger } from '../../support/captureLogs.js';
 import { SalesforceFakeServer, salesforceIdSuffix, type SalesforceConfigOptions } from '../../fakes/SalesforceFakeServer.js';
 
 /**
@@ -385,14 +385,7 @@ describe('authentication', () => {
   });
 
   it('never logs access tokens or the client secret', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const traceLogger = pino({ level: 'trace' }, sink);
+    const { logger: traceLogger, lines } = capturingLogger();
     const id = fake.addRecord({ id: '', closed: true });
     const adapter = newAdapter({ auth: 'client_credentials', reopenStatus: null }, { accessToken: fake.accessToken }, traceLogger);
     const crm = new ResilientCrm(adapter, BUDGET, traceLogger);

@@ -1,10 +1,10 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceNowAdapter } from '../../../adapters/servicenow/ServiceNowAdapter.js';
 import type { ServiceNowConfig } from '../../../src/config/schema.js';
 import type { CrmRequestContext } from '../../../src/crm/CrmAdapter.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { capturingLogger } from '../../support/captureLogs.js';
 import {
   CrmAuthError,
   CrmRejectedError,
@@ -400,14 +400,7 @@ describe('ServiceNowAdapter against the Table API fake', () => {
     });
 
     it('never logs the password or the token, even at trace level and on failures', async () => {
-      const lines: string[] = [];
-      const sink = new Writable({
-        write(chunk: Buffer, _enc, done) {
-          lines.push(chunk.toString());
-          done();
-        },
-      });
-      const logger = pino({ level: 'trace' }, sink);
+      const { logger, lines } = capturingLogger();
       // What an operator's error log would hold: the error and every cause down the chain.
       const logFailure = (err: unknown) => {
         const chain: unknown[] = [];

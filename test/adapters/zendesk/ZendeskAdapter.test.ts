@@ -1,4 +1,3 @@
-import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ZendeskAdapter } from '../../../adapters/zendesk/ZendeskAdapter.js';
@@ -12,6 +11,7 @@ import {
   RecordNotFoundError,
 } from '../../../src/crm/errors.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { capturingLogger } from '../../support/captureLogs.js';
 import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
 
 /**
@@ -255,14 +255,7 @@ describe('authentication', () => {
   });
 
   it('never logs the token, even when everything fails', async () => {
-    const lines: string[] = [];
-    const sink = new Writable({
-      write(chunk: Buffer, _enc, done) {
-        lines.push(chunk.toString());
-        done();
-      },
-    });
-    const verbose = pino({ level: 'trace' }, sink);
+    const { logger: verbose, lines } = capturingLogger();
     const adapter = newAdapter(undefined, verbose);
     const crm = new ResilientCrm(adapter, { timeoutMs: 500, attempts: 2, budgetMs: 2000 }, verbose);
     const open = fake.addRecord({ id: '', closed: false });

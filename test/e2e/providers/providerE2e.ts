@@ -1,7 +1,9 @@
-import { expect } from 'vitest';
+import { afterAll, beforeAll, expect } from 'vitest';
 import type { CrmCommentKey } from '../../../src/policy/crmComments.js';
 import type { FakeCrmServer } from '../../fakes/FakeCrmServer.js';
-import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
+import { deletePrefix, uniquePrefix } from '../../support/redis.js';
+import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
+import { testConfig } from '../../support/testConfig.js';
 
 /**
  * Shared steps of the per-provider end-to-end tests (test/e2e/providers/*.test.ts): the real adapter built from
@@ -17,6 +19,25 @@ export const FAST_LOOKUP = { timeoutMs: 500, attempts: 2, budgetMs: 1500 };
  * shipped settings.
  */
 export const PRODUCT_WORKER = { concurrency: 50, batchWindowMs: 25 };
+
+/**
+ * Starts the fake and the app (API + worker, the real adapter from `crm()`) before the file's tests, and stops
+ * both and removes the file's Redis keys after them. `ready` receives the running app.
+ */
+export function useProviderApp(name: string, fake: FakeCrmServer, crm: () => Record<string, unknown>, ready: (t: TestClient) => void): void {
+  const prefix = uniquePrefix(name);
+  let t: TestClient | undefined;
+  beforeAll(async () => {
+    await fake.start();
+    t = await startTestApp(testConfig(prefix, { crm: { ...crm(), lookup: FAST_LOOKUP }, worker: PRODUCT_WORKER })); // the fake's URL is known once it listens
+    ready(t);
+  });
+  afterAll(async () => {
+    await t?.app.close();
+    await fake.stop();
+    await deletePrefix(prefix);
+  });
+}
 
 export interface CallEventView {
   at: string;

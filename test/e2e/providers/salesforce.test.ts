@@ -1,13 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClosedRecordPolicy } from '../../../src/config/schema.js';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { SalesforceFakeServer } from '../../fakes/SalesforceFakeServer.js';
-import { deletePrefix, uniquePrefix } from '../../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
-import { testConfig } from '../../support/testConfig.js';
+import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
-  FAST_LOOKUP,
-  PRODUCT_WORKER,
   commentsAfterSettle,
   eventTypes,
   getCall,
@@ -15,6 +11,7 @@ import {
   schedule,
   settle,
   settled,
+  useProviderApp,
   withEvent,
 } from './providerE2e.js';
 
@@ -24,22 +21,9 @@ import {
  * live through the settings store, as the admin API does; it is read when a callback fires.
  */
 
-const prefix = uniquePrefix('e2e-salesforce');
 const fake = new SalesforceFakeServer();
 let t: TestClient;
-
-beforeAll(async () => {
-  await fake.start();
-  t = await startTestApp(
-    testConfig(prefix, { crm: { ...fake.crmConfig({ closedRecordPolicy: 'reopen' }), lookup: FAST_LOOKUP }, worker: PRODUCT_WORKER }),
-  );
-});
-
-afterAll(async () => {
-  await t?.app.close();
-  await fake.stop();
-  await deletePrefix(prefix);
-});
+useProviderApp('e2e-salesforce', fake, () => fake.crmConfig({ closedRecordPolicy: 'reopen' }), (app) => (t = app));
 
 const setPolicy = (policy: ClosedRecordPolicy) => t.app.services.settings.setClosedRecordPolicy(policy, 'test');
 const openCase = () => fake.addRecord({ id: '', closed: false });

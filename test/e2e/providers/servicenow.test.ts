@@ -1,13 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { ServiceNowFakeServer } from '../../fakes/ServiceNowFakeServer.js';
-import { deletePrefix, uniquePrefix } from '../../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
-import { testConfig } from '../../support/testConfig.js';
+import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
-  FAST_LOOKUP,
-  PRODUCT_WORKER,
   commentsAfterSettle,
   eventTypes,
   getCall,
@@ -15,6 +11,7 @@ import {
   schedule,
   settle,
   settled,
+  useProviderApp,
   withEvent,
 } from './providerE2e.js';
 
@@ -23,20 +20,9 @@ import {
  * loopback ServiceNow fake. Comments are journal entries in work_notes (the configured commentField).
  */
 
-const prefix = uniquePrefix('e2e-servicenow');
 const fake = new ServiceNowFakeServer();
 let t: TestClient;
-
-beforeAll(async () => {
-  await fake.start();
-  t = await startTestApp(testConfig(prefix, { crm: { ...fake.crmConfig(), lookup: FAST_LOOKUP }, worker: PRODUCT_WORKER }));
-});
-
-afterAll(async () => {
-  await t?.app.close();
-  await fake.stop();
-  await deletePrefix(prefix);
-});
+useProviderApp('e2e-servicenow', fake, () => fake.crmConfig(), (app) => (t = app));
 
 const newSysId = () => randomBytes(16).toString('hex');
 const addIncident = (state: string, active: boolean) => fake.addRecord({ id: newSysId(), closed: !active, status: state });

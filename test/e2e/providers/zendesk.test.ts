@@ -1,12 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
-import { deletePrefix, uniquePrefix } from '../../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
-import { testConfig } from '../../support/testConfig.js';
+import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
-  FAST_LOOKUP,
-  PRODUCT_WORKER,
   commentsAfterSettle,
   effectJobState,
   eventTypes,
@@ -15,6 +11,7 @@ import {
   schedule,
   settle,
   settled,
+  useProviderApp,
   withEvent,
 } from './providerE2e.js';
 
@@ -23,20 +20,9 @@ import {
  * Zendesk fake: the lookup, the decision, and the exact comment as it lands on the ticket.
  */
 
-const prefix = uniquePrefix('e2e-zendesk');
 const fake = new ZendeskFakeServer();
 let t: TestClient;
-
-beforeAll(async () => {
-  await fake.start();
-  t = await startTestApp(testConfig(prefix, { crm: { ...fake.crmConfig(), lookup: FAST_LOOKUP }, worker: PRODUCT_WORKER }));
-});
-
-afterAll(async () => {
-  await t?.app.close();
-  await fake.stop();
-  await deletePrefix(prefix);
-});
+useProviderApp('e2e-zendesk', fake, () => fake.crmConfig(), (app) => (t = app));
 
 const updatesOf = (id: string) => fake.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`/api/v2/tickets/${id}.json`));
 
