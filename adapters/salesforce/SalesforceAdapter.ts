@@ -4,7 +4,7 @@ import type { Logger } from 'pino';
 import type { SalesforceConfig } from '../../src/config/schema.js';
 import type { CrmAdapter, CrmRequestContext, RecordLookup } from '../../src/crm/CrmAdapter.js';
 import type { CrmAdapterDeps } from '../../src/crm/CrmAdapterDeps.js';
-import { CrmRejectedError, CrmTransientError, InvalidRecordIdError } from '../../src/crm/errors.js';
+import { CrmRejectedError, CrmTransientError, InvalidRecordIdError, RecordNotFoundError } from '../../src/crm/errors.js';
 import { classifySalesforceError, isSessionExpired } from './classifySalesforceError.js';
 import { SalesforceAuth } from './SalesforceAuth.js';
 import { canonicalSalesforceId } from './salesforceIds.js';
@@ -78,6 +78,20 @@ export class SalesforceAdapter implements CrmAdapter {
     const unique = [...new Set(ids)];
     const result = new Map<string, RecordLookup>();
     if (unique.length === 0) return result;
+    if (unique.length === 1) {
+      // One record: the plain sObject GET (/sobjects/Case/{id}?fields=...), the smallest request there is.
+      const id = unique[0]!;
+      try {
+        const row = (await this.call(ctx, id, () => this.conn.sobject('Case').retrieve(id, { fields: CASE_FIELDS }))) as unknown as CaseRow;
+        result.set(id, { id, state: row.IsClosed === true ? 'closed' : 'open', rawStatus: row.Status ?? null });
+      } catch (err) {
+        // A deleted case reads as not found, as it does in a batch (where Salesforce answers null for it).
+        const deleted = err instanceof CrmRejectedError && err.message.includes('ENTITY_IS_DELETED');
+        if (!(err instanceof RecordNotFoundError) && !deleted) throw err;
+        result.set(id, { id, state: 'not_found', rawStatus: null });
+      }
+      return result;
+    }
     await this.call(ctx, undefined, async () => {
       for (let i = 0; i < unique.length; i += MAX_IDS_PER_REQUEST) {
         if (ctx.signal.aborted) throw new CrmTransientError('Salesforce read aborted');

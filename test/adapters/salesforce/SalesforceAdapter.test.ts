@@ -81,8 +81,21 @@ describe('reading cases', () => {
 
   it('uses apiVersion from the config in every path', async () => {
     const id = fake.addRecord({ id: '', closed: false });
+    const other = fake.addRecord({ id: '', closed: false });
     await newCrm({ apiVersion: '58.0' }).readRecord(id);
-    expect(fake.requests[0]?.path).toBe('/services/data/v58.0/composite/sobjects/Case');
+    await newCrm({ apiVersion: '58.0' }).readRecords([id, other]);
+    expect(fake.requests.map((r) => r.path.split('?')[0])).toEqual([
+      `/services/data/v58.0/sobjects/Case/${id}`,
+      '/services/data/v58.0/composite/sobjects/Case',
+    ]);
+  });
+
+  it('reads one record with the sObject GET and asks only for the fields it needs', async () => {
+    const id = fake.addRecord({ id: '', closed: true });
+    expect(await newCrm().readRecord(id)).toEqual({ id, state: 'closed', rawStatus: 'Closed' });
+    expect(fake.requests).toHaveLength(1);
+    expect(fake.requests[0]!.method).toBe('GET');
+    expect(decodeURIComponent(fake.requests[0]!.path)).toBe(`/services/data/v62.0/sobjects/Case/${id}?fields=Id,Status,IsClosed`);
   });
 
   it('reports unknown and deleted cases as not_found, not as errors', async () => {
@@ -340,10 +353,10 @@ describe('authentication', () => {
 
     expect(await crm.readRecord(id)).toEqual({ id, state: 'closed', rawStatus: 'Closed' });
 
-    expect(fake.requests.map((r) => `${r.method} ${r.path}`)).toEqual([
-      `POST ${COMPOSITE}`,
+    expect(fake.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
+      `GET /services/data/v62.0/sobjects/Case/${id}`,
       'POST /services/oauth2/token',
-      `POST ${COMPOSITE}`,
+      `GET /services/data/v62.0/sobjects/Case/${id}`,
     ]);
     expect(bearer(0)).toBe(`Bearer ${fake.accessToken}`);
     expect(bearer(2)).toMatch(/^Bearer 00D5g000004FAKE!/);
@@ -372,7 +385,7 @@ describe('authentication', () => {
 
     expect(err).toBeInstanceOf(CrmUnreachableError);
     expect(fake.tokenRequests()).toHaveLength(1);
-    expect(fake.requestsTo('/composite/')).toHaveLength(2);
+    expect(fake.requestsTo('/sobjects/Case/')).toHaveLength(2);
   });
 
   it('reports refused client credentials as unreachable without calling the API', async () => {
