@@ -10,6 +10,7 @@ import { registerHealthRoutes } from './routes/healthRoutes.js';
 import { registerSkillCallbackRoutes } from './routes/skillCallbackRoutes.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
+const UNCAPPED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Extra routes mounted by other modules (the admin API), registered after the core ones. */
 export type RouteModule = (app: FastifyInstance, s: AppServices) => void | Promise<void>;
@@ -27,7 +28,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
   });
 
   await app.register(underPressure, {
-    maxEventLoopDelay: 1000,
+    maxEventLoopDelay: s.config.server.maxEventLoopDelayMs,
     retryAfter: 5,
     exposeStatusRoute: false,
     pressureHandler: (_req, reply) => {
@@ -36,13 +37,19 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
   });
 
   // A cap on requests in flight: past it, answer at once rather than queueing until clients time out.
+  // Probes and metrics are exempt, so that an overloaded instance can still be seen and is not restarted.
   let inFlight = 0;
-  app.addHook('onRequest', async (_req, reply) => {
+  app.addHook('onRequest', async (req, reply) => {
+    if (UNCAPPED.has(req.url)) return;
     if (inFlight >= s.config.server.maxConcurrentRequests) {
       return reply.code(503).header('Retry-After', '1').send({ message: 'Too many requests in flight, retry later' });
     }
     inFlight += 1;
-    reply.raw.once('close', () => (inFlight -= 1));
+    s.metrics.httpInFlight.inc();
+    reply.raw.once('close', () => {
+      inFlight -= 1;
+      s.metrics.httpInFlight.dec();
+    });
   });
 
   // `Content-Type: application/json` with an empty body (curl -X PATCH -H ... on a cancel) is no body, not a

@@ -97,8 +97,10 @@ export const configSchema = z
         port: z.number().int().min(0).max(65535).default(8080),
         /** Requests in flight above which the API answers 503 with Retry-After. */
         maxConcurrentRequests: z.number().int().positive().default(1000),
+        /** Event-loop delay above which the API answers 503 with Retry-After; 0 turns this check off. */
+        maxEventLoopDelayMs: z.number().int().min(0).default(1000),
       })
-      .default({ host: '127.0.0.1', port: 8080, maxConcurrentRequests: 1000 }),
+      .default({ host: '127.0.0.1', port: 8080, maxConcurrentRequests: 1000, maxEventLoopDelayMs: 1000 }),
     defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"').default('US'),
     redis: z
       .strictObject({

@@ -33,6 +33,12 @@ export class Metrics {
     registers: [this.registry],
   });
 
+  readonly httpInFlight = new Gauge({
+    name: 'http_requests_in_flight',
+    help: 'API requests being handled now (health and metrics requests not counted).',
+    registers: [this.registry],
+  });
+
   readonly queueDepth = new Gauge({
     name: 'callback_queue_jobs',
     help: 'Jobs in each queue by state, read when scraped.',

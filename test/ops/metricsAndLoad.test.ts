@@ -8,7 +8,8 @@ const prefix = uniquePrefix('metrics');
 let t: TestClient;
 
 beforeAll(async () => {
-  t = await startTestApp(testConfig(prefix, { server: { host: '127.0.0.1', port: 0, maxConcurrentRequests: 3 } }));
+  // Only the in-flight cap sheds load here, whatever the machine's load does to the event loop.
+  t = await startTestApp(testConfig(prefix, { server: { host: '127.0.0.1', port: 0, maxConcurrentRequests: 3, maxEventLoopDelayMs: 0 } }));
 });
 
 afterAll(async () => {
@@ -50,6 +51,9 @@ describe('load shedding', () => {
       return s;
     });
     try {
+      // The server holds all three (probes and metrics stay outside the cap, so they still answer).
+      await waitFor(async () => /^http_requests_in_flight 3$/m.test(await (await fetch(`${t.url}/metrics`)).text()), 20_000, '3 requests in flight');
+      expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
       const shed = await waitFor(async () => {
         const r = await fetch(`${t.url}/apps/api/v1/calls`, { headers: { authorization: `Basic ${Buffer.from(`${API_USER.username}:${API_USER.password}`).toString('base64')}` } });
         return r.status === 503 ? r : null;
