@@ -28,12 +28,23 @@ export interface ListQuery {
   limit: number;
 }
 
+interface StoreScripts {
+  cboCreateCall(...args: string[]): Promise<unknown>;
+  cboTransitionCall(...args: string[]): Promise<unknown>;
+}
+
 /** Calls in Redis: one JSON document a call, an events list, and sorted-set indexes (newest first by id). */
 export class CallStore {
   private readonly p: string;
 
+  private readonly scripts: StoreScripts;
+
   constructor(private readonly redis: Redis, prefix: string) {
     this.p = storeKeyPrefix(prefix);
+    // Defined commands run by EVALSHA (the script body is sent only once per connection).
+    redis.defineCommand('cboCreateCall', { numberOfKeys: 2, lua: CREATE_CALL });
+    redis.defineCommand('cboTransitionCall', { numberOfKeys: 2, lua: TRANSITION_CALL });
+    this.scripts = redis as unknown as StoreScripts;
   }
 
   private callKey(id: number) {
@@ -67,8 +78,8 @@ export class CallStore {
       decision: null,
     };
     const event = JSON.stringify({ at: now.toISOString(), type: 'scheduled', detail: `due at ${call.scheduled_at}` });
-    const [outcome, other] = (await this.redis.eval(
-      CREATE_CALL, 2, this.callKey(id), this.eventsKey(id),
+    const [outcome, other] = (await this.scripts.cboCreateCall(
+      this.callKey(id), this.eventsKey(id),
       this.p, String(id), JSON.stringify(record), call.record_key ?? '', event,
     )) as [string, string];
     if (outcome === 'duplicate') return { created: false, existingCallId: Number(other) };
@@ -98,8 +109,8 @@ export class CallStore {
   /** Atomically checks the current status, applies the patch and status, and appends events. */
   async transition(id: number, req: TransitionRequest, now = new Date()): Promise<TransitionResult> {
     const events = (req.events ?? []).map((e) => JSON.stringify({ at: now.toISOString(), type: e.type, detail: e.detail ?? null }));
-    const reply = (await this.redis.eval(
-      TRANSITION_CALL, 2, this.callKey(id), this.eventsKey(id),
+    const reply = (await this.scripts.cboTransitionCall(
+      this.callKey(id), this.eventsKey(id),
       this.p, String(id), (req.from ?? []).join(','), req.to ?? '', JSON.stringify(req.patch ?? {}),
       req.refuseWhenFiring ? '1' : '0', ...events,
     )) as [string, string?];
