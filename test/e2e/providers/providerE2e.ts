@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect } from 'vitest';
-import type { CrmCommentKey } from '../../../src/policy/crmComments.js';
+import { CRM_COMMENTS, type CrmCommentKey } from '../../../src/policy/crmComments.js';
 import type { FakeCrmServer } from '../../fakes/FakeCrmServer.js';
 import { deletePrefix, uniquePrefix } from '../../support/redis.js';
 import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
@@ -109,4 +109,38 @@ export async function effectJobState(t: TestClient, callId: number, effect: stri
   const effectName = comment ? `${effect}-${comment}` : effect;
   const job = await t.app.services.queues.crmEffects.getJob(`fx-${callId}-${effectName}`);
   return job ? { state: await job.getState(), attemptsMade: job.attemptsMade } : null;
+}
+
+/**
+ * SPEC 4 step 4 on a real CRM: a callback for a record whose earlier call is still active (queued) is canceled
+ * as `active_call_exists`, and the "already has an active scheduled call" comment lands once.
+ */
+export async function expectActiveCallSkipped(t: TestClient, fake: FakeCrmServer, recordId: string): Promise<void> {
+  await settled(t, await schedule(t, recordId, inMs(800)), 'queued'); // the first one is now active (queued)
+  const secondId = await schedule(t, recordId, inMs(800));
+  expect((await settled(t, secondId, 'canceled')).fail_reason).toBe('active_call_exists');
+  expect(await commentsAfterSettle(fake, recordId)).toEqual([CRM_COMMENTS.active_call_exists]);
+  await withEvent(t, secondId, 'comment_written');
+}
+
+/**
+ * The duplicate guard on a real CRM: three refused POSTs (409, exact message) for a record with a scheduled call
+ * write one comment, in one write request (`writesOn` lists the fake's write requests for the record).
+ */
+export async function expectDuplicatesRefusedWithOneComment(
+  t: TestClient,
+  fake: FakeCrmServer,
+  recordId: string,
+  writesOn: (recordId: string) => unknown[],
+): Promise<void> {
+  const firstId = await schedule(t, recordId, inMs(60_000));
+  for (let i = 0; i < 3; i++) {
+    const res = await postCall(t, recordId, inMs(30_000));
+    expect(res.status).toBe(409);
+    expect(await res.json()).toEqual({ message: CRM_COMMENTS.active_call_exists });
+  }
+  expect(await commentsAfterSettle(fake, recordId)).toEqual([CRM_COMMENTS.active_call_exists]);
+  expect(writesOn(recordId)).toHaveLength(1);
+  await withEvent(t, firstId, 'comment_written');
+  expect((await getCall(t, firstId)).status).toBe('scheduled');
 }

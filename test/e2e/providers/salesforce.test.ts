@@ -5,9 +5,9 @@ import { SalesforceFakeServer } from '../../fakes/SalesforceFakeServer.js';
 import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
   commentsAfterSettle,
+  expectActiveCallSkipped,
+  expectDuplicatesRefusedWithOneComment,
   eventTypes,
-  getCall,
-  postCall,
   schedule,
   settle,
   settled,
@@ -67,26 +67,12 @@ describe.concurrent('salesforce, policy reopen (from config)', () => {
 
   it('another active call on the case: canceled/active_call_exists, its comment written once', async () => {
     const id = openCase();
-    await settled(t, await schedule(t, id, inMs(800)), 'queued');
-    const secondId = await schedule(t, id, inMs(800));
-    expect((await settled(t, secondId, 'canceled')).fail_reason).toBe('active_call_exists');
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
+    await expectActiveCallSkipped(t, fake, id);
     expect(fake.commentRecords(id)[0]!.IsPublished).toBe(false);
-    await withEvent(t, secondId, 'comment_written');
   });
 
   it('duplicate POST for a case with a scheduled call: 409, and one comment however many are refused', async () => {
-    const id = openCase();
-    const firstId = await schedule(t, id, inMs(60_000));
-    for (let i = 0; i < 3; i++) {
-      const res = await postCall(t, id, inMs(30_000));
-      expect(res.status).toBe(409);
-      expect(await res.json()).toEqual({ message: CRM_COMMENTS.active_call_exists });
-    }
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
-    expect(commentPostsOn(id)).toHaveLength(1);
-    await withEvent(t, firstId, 'comment_written');
-    expect((await getCall(t, firstId)).status).toBe('scheduled');
+    await expectDuplicatesRefusedWithOneComment(t, fake, openCase(), commentPostsOn);
   });
 });
 

@@ -5,9 +5,9 @@ import { ServiceNowFakeServer } from '../../fakes/ServiceNowFakeServer.js';
 import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
   commentsAfterSettle,
+  expectActiveCallSkipped,
+  expectDuplicatesRefusedWithOneComment,
   eventTypes,
-  getCall,
-  postCall,
   schedule,
   settle,
   settled,
@@ -73,27 +73,12 @@ describe.concurrent('servicenow: what happens when a callback fires', () => {
 
   it('another active call on the incident: canceled/active_call_exists, its work note written once', async () => {
     const id = addIncident('1', true);
-    await settled(t, await schedule(t, id, inMs(800)), 'queued');
-    const secondId = await schedule(t, id, inMs(800));
-    const second = await settled(t, secondId, 'canceled');
-    expect(second.fail_reason).toBe('active_call_exists');
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
+    await expectActiveCallSkipped(t, fake, id);
     expect(fake.journal(id)[0]!.element).toBe('work_notes');
-    await withEvent(t, secondId, 'comment_written');
   });
 
   it('duplicate POST for an incident with a scheduled call: 409, and one work note however many are refused', async () => {
-    const id = addIncident('1', true);
-    const firstId = await schedule(t, id, inMs(60_000));
-    for (let i = 0; i < 3; i++) {
-      const res = await postCall(t, id, inMs(30_000));
-      expect(res.status).toBe(409);
-      expect(await res.json()).toEqual({ message: CRM_COMMENTS.active_call_exists });
-    }
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
-    expect(writesTo(id)).toHaveLength(1);
-    await withEvent(t, firstId, 'comment_written');
-    expect((await getCall(t, firstId)).status).toBe('scheduled');
+    await expectDuplicatesRefusedWithOneComment(t, fake, addIncident('1', true), writesTo);
   });
 });
 

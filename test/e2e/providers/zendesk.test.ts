@@ -4,10 +4,10 @@ import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
 import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
 import {
   commentsAfterSettle,
+  expectActiveCallSkipped,
+  expectDuplicatesRefusedWithOneComment,
   effectJobState,
   eventTypes,
-  getCall,
-  postCall,
   schedule,
   settle,
   settled,
@@ -81,27 +81,12 @@ describe.concurrent('zendesk: what happens when a callback fires', () => {
 
   it('another active call on the ticket: canceled/active_call_exists, its comment written once', async () => {
     const id = fake.addRecord({ id: '', closed: false });
-    await settled(t, await schedule(t, id, inMs(800)), 'queued'); // the first one is now active (queued)
-    const secondId = await schedule(t, id, inMs(800));
-    const second = await settled(t, secondId, 'canceled');
-    expect(second.fail_reason).toBe('active_call_exists');
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
+    await expectActiveCallSkipped(t, fake, id);
     expect(fake.commentRecords(id)[0]!.public).toBe(false);
-    await withEvent(t, secondId, 'comment_written');
   });
 
   it('duplicate POST for a ticket with a scheduled call: 409, and one comment however many are refused', async () => {
-    const id = fake.addRecord({ id: '', closed: false });
-    const firstId = await schedule(t, id, inMs(60_000));
-    for (let i = 0; i < 3; i++) {
-      const res = await postCall(t, id, inMs(30_000));
-      expect(res.status).toBe(409);
-      expect(await res.json()).toEqual({ message: CRM_COMMENTS.active_call_exists });
-    }
-    expect(await commentsAfterSettle(fake, id)).toEqual([CRM_COMMENTS.active_call_exists]);
-    expect(updatesOf(id)).toHaveLength(1);
-    await withEvent(t, firstId, 'comment_written');
-    expect((await getCall(t, firstId)).status).toBe('scheduled');
+    await expectDuplicatesRefusedWithOneComment(t, fake, fake.addRecord({ id: '', closed: false }), updatesOf);
   });
 });
 
