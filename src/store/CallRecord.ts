@@ -4,9 +4,8 @@ import type { FailReason, FireDecision } from '../policy/decideOnFire.js';
 export const CALL_STATUSES = ['scheduled', 'queued', 'assigned', 'connecting', 'connected', 'finished', 'failed', 'canceled'] as const;
 export type CallStatus = (typeof CALL_STATUSES)[number];
 
-/** Statuses in which a call counts as active for its CRM record (SPEC 4 step 4). */
-export const ACTIVE_STATUSES: readonly CallStatus[] = ['scheduled', 'queued', 'assigned', 'connecting', 'connected'];
-export const FINAL_STATUSES: readonly CallStatus[] = ['finished', 'failed', 'canceled'];
+// Active for its CRM record (SPEC 4 step 4): scheduled, queued, assigned, connecting, connected. The final
+// statuses (finished, failed, canceled) take a call out of its record's active set (see luaScripts.ts).
 
 export type RecordingPermission = 'not_asked' | 'denied' | 'granted';
 

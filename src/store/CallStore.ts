@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
+import type { CallEvent, CallRecord, CallStatus, NewCall } from './CallRecord.js';
 import { CREATE_CALL, TRANSITION_CALL } from './luaScripts.js';
 import { storeKeyPrefix } from './storeKeys.js';
 
@@ -150,6 +150,4 @@ export class CallStore {
     }
     return { calls: await this.getMany(ids.map(Number)), total };
   }
-
-  static readonly statuses = CALL_STATUSES;
 }
