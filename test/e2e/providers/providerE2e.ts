@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, expect } from 'vitest';
 import { CRM_COMMENTS, type CrmCommentKey } from '../../../src/policy/crmComments.js';
-import type { FakeCrmServer } from '../../fakes/FakeCrmServer.js';
+import type { FakeCrmServer, FakeMode } from '../../fakes/FakeCrmServer.js';
 import { deletePrefix, uniquePrefix } from '../../support/redis.js';
 import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
 import { testConfig } from '../../support/testConfig.js';
@@ -143,4 +143,33 @@ export async function expectDuplicatesRefusedWithOneComment(
   expect(writesOn(recordId)).toHaveLength(1);
   await withEvent(t, firstId, 'comment_written');
   expect((await getCall(t, firstId)).status).toBe('scheduled');
+}
+
+/**
+ * The CRM outage on a real CRM: in `outage` the due call is canceled as `crm_unreachable` and its comment job
+ * fails (`firstAttemptSeen`); once the CRM is back the unreachable comment lands exactly once. Returns the call
+ * with its `comment_written` event, for the vendor's own checks.
+ */
+export async function expectUnreachableThenOneComment(
+  t: TestClient,
+  fake: FakeCrmServer,
+  recordId: string,
+  outage: FakeMode,
+  firstAttemptSeen: () => boolean | Promise<boolean>,
+): Promise<CallView> {
+  await fake.setMode(outage);
+  try {
+    const callId = await schedule(t, recordId);
+    const call = await settled(t, callId, 'canceled');
+    expect(call.fail_reason).toBe('crm_unreachable');
+    expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toBe('CRM unreachable');
+    await waitFor(firstAttemptSeen, 5000, 'a first comment attempt');
+    expect(fake.commentsOn(recordId)).toEqual([]);
+    await fake.setMode({ kind: 'normal' });
+    // The first retry comes within 5 s of the failed attempt.
+    expect(await commentsAfterSettle(fake, recordId, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
+    return await withEvent(t, callId, 'comment_written');
+  } finally {
+    await fake.setMode({ kind: 'normal' });
+  }
 }

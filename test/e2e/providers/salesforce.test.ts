@@ -2,11 +2,12 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { ClosedRecordPolicy } from '../../../src/config/schema.js';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { SalesforceFakeServer } from '../../fakes/SalesforceFakeServer.js';
-import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
+import { inMs, type TestClient } from '../../support/testApp.js';
 import {
   commentsAfterSettle,
   expectActiveCallSkipped,
   expectDuplicatesRefusedWithOneComment,
+  expectUnreachableThenOneComment,
   eventTypes,
   schedule,
   settle,
@@ -125,21 +126,8 @@ describe('salesforce: credentials refused', () => {
 
   it('401 at fire: canceled/crm_unreachable; the unreachable comment lands once when Salesforce accepts the token again', async () => {
     const id = openCase();
-    await fake.setMode({ kind: 'unauthorized' });
-    try {
-      const callId = await schedule(t, id);
-      const call = await settled(t, callId, 'canceled');
-      expect(call.fail_reason).toBe('crm_unreachable');
-      expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toBe('CRM unreachable');
-      await waitFor(() => commentPostsOn(id).length > 0, 5000, 'a first comment attempt');
-      expect(fake.commentsOn(id)).toEqual([]);
-      await fake.setMode({ kind: 'normal' });
-      expect(await commentsAfterSettle(fake, id, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
-      expect(fake.commentRecords(id)[0]!.IsPublished).toBe(false);
-      await withEvent(t, callId, 'comment_written');
-    } finally {
-      await fake.setMode({ kind: 'normal' });
-    }
+    await expectUnreachableThenOneComment(t, fake, id, { kind: 'unauthorized' }, () => commentPostsOn(id).length > 0);
+    expect(fake.commentRecords(id)[0]!.IsPublished).toBe(false);
   });
 });
 

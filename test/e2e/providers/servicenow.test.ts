@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { ServiceNowFakeServer } from '../../fakes/ServiceNowFakeServer.js';
-import { inMs, waitFor, type TestClient } from '../../support/testApp.js';
+import { inMs, type TestClient } from '../../support/testApp.js';
 import {
   commentsAfterSettle,
   expectActiveCallSkipped,
   expectDuplicatesRefusedWithOneComment,
+  expectUnreachableThenOneComment,
   eventTypes,
   schedule,
   settle,
@@ -85,37 +86,15 @@ describe.concurrent('servicenow: what happens when a callback fires', () => {
 describe('servicenow: outage', () => {
   it('connection refused at fire: canceled/crm_unreachable; the unreachable work note lands exactly once after recovery', async () => {
     const id = addIncident('2', true);
-    await fake.setMode({ kind: 'refuse' });
-    try {
-      const callId = await schedule(t, id);
-      const call = await settled(t, callId, 'canceled');
-      expect(call.fail_reason).toBe('crm_unreachable');
-      expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toBe('CRM unreachable');
-      await settle(300); // the comment job's first attempt fails on the closed port
-      expect(fake.journal(id)).toEqual([]);
-      await fake.setMode({ kind: 'normal' });
-      expect(await commentsAfterSettle(fake, id, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
-      expect(fake.journal(id)[0]!.element).toBe('work_notes');
-      expect(writesTo(id)).toHaveLength(1);
-      await withEvent(t, callId, 'comment_written');
-    } finally {
-      await fake.setMode({ kind: 'normal' });
-    }
+    // With the port closed no request is logged: the comment job's first attempt has failed after a moment.
+    await expectUnreachableThenOneComment(t, fake, id, { kind: 'refuse' }, () => settle(300).then(() => true));
+    expect(fake.journal(id)[0]!.element).toBe('work_notes');
+    expect(writesTo(id)).toHaveLength(1);
   });
 
   it('503 at fire: canceled/crm_unreachable; the work note lands once when the instance answers again', async () => {
     const id = addIncident('2', true);
-    await fake.setMode({ kind: 'down' });
-    try {
-      const callId = await schedule(t, id);
-      expect((await settled(t, callId, 'canceled')).fail_reason).toBe('crm_unreachable');
-      await waitFor(() => writesTo(id).length > 0, 5000, 'a first work note attempt');
-      await fake.setMode({ kind: 'normal' });
-      expect(await commentsAfterSettle(fake, id, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
-      await withEvent(t, callId, 'comment_written');
-    } finally {
-      await fake.setMode({ kind: 'normal' });
-    }
+    await expectUnreachableThenOneComment(t, fake, id, { kind: 'down' }, () => writesTo(id).length > 0);
   });
 });
 

@@ -6,6 +6,7 @@ import {
   commentsAfterSettle,
   expectActiveCallSkipped,
   expectDuplicatesRefusedWithOneComment,
+  expectUnreachableThenOneComment,
   effectJobState,
   eventTypes,
   schedule,
@@ -93,24 +94,8 @@ describe.concurrent('zendesk: what happens when a callback fires', () => {
 describe('zendesk: outage', () => {
   it('CRM down at fire: canceled/crm_unreachable; the unreachable comment lands exactly once when Zendesk is back', async () => {
     const id = fake.addRecord({ id: '', closed: false });
-    await fake.setMode({ kind: 'down' });
-    try {
-      const callId = await schedule(t, id);
-      const call = await settled(t, callId, 'canceled');
-      expect(call.fail_reason).toBe('crm_unreachable');
-      expect(call.events.find((e) => e.type === 'crm_lookup')?.detail).toBe('CRM unreachable');
-      // The comment job has tried (and failed) while Zendesk answered 503.
-      await waitFor(() => updatesOf(id).length > 0, 5000, 'a first comment attempt');
-      expect(fake.commentsOn(id)).toEqual([]);
-      await fake.setMode({ kind: 'normal' });
-      // The first retry comes within 5 s of the failed attempt.
-      expect(await commentsAfterSettle(fake, id, 8000)).toEqual([CRM_COMMENTS.crm_unreachable]);
-      const after = await withEvent(t, callId, 'comment_written');
-      expect(after.status).toBe('canceled');
-      expect(after.fail_reason).toBe('crm_unreachable');
-    } finally {
-      await fake.setMode({ kind: 'normal' });
-    }
+    const after = await expectUnreachableThenOneComment(t, fake, id, { kind: 'down' }, () => updatesOf(id).length > 0);
+    expect([after.status, after.fail_reason]).toEqual(['canceled', 'crm_unreachable']);
   });
 });
 
