@@ -1,8 +1,6 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { SalesforceAdapter } from '../../../adapters/salesforce/SalesforceAdapter.js';
 import { configSchema, type SalesforceConfig } from '../../../src/config/schema.js';
-import type { CrmRequestContext } from '../../../src/crm/CrmAdapter.js';
 import {
   CrmRejectedError,
   CrmTransientError,
@@ -11,7 +9,9 @@ import {
   RecordNotFoundError,
 } from '../../../src/crm/errors.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { capturingLogger } from '../../support/captureLogs.js';
+import { ctx, failure, silentLogger, TEST_BUDGET } from '../adapterTestKit.js';
 import { SalesforceFakeServer, salesforceIdSuffix, type SalesforceConfigOptions } from '../../fakes/SalesforceFakeServer.js';
 
 /**
@@ -19,10 +19,10 @@ import { SalesforceFakeServer, salesforceIdSuffix, type SalesforceConfigOptions 
  * through ResilientCrm wherever retries matter.
  */
 
-const logger = pino({ level: 'silent' });
-const BUDGET = { timeoutMs: 500, attempts: 3, budgetMs: 3000 };
-const REOPENED = 'The record was reopened at the time of a scheduled call.';
-const UNREACHABLE = 'A scheduled call was canceled because the CRM was unreachable.';
+const logger = silentLogger;
+const BUDGET = TEST_BUDGET;
+const REOPENED = CRM_COMMENTS.reopened;
+const UNREACHABLE = CRM_COMMENTS.crm_unreachable;
 const COMPOSITE = '/services/data/v62.0/composite/sobjects/Case';
 
 let fake: SalesforceFakeServer;
@@ -44,14 +44,6 @@ const newAdapter = (options?: SalesforceConfigOptions, overrides?: Partial<Sales
   new SalesforceAdapter(sfConfig(options, overrides), { logger: log });
 const newCrm = (options?: SalesforceConfigOptions, overrides?: Partial<SalesforceConfig>) =>
   new ResilientCrm(newAdapter(options, overrides), BUDGET, logger);
-const ctx = (timeoutMs = 2000, signal = new AbortController().signal): CrmRequestContext => ({ timeoutMs, signal });
-const failure = (promise: Promise<unknown>) =>
-  promise.then(
-    () => {
-      throw new Error('expected a rejection');
-    },
-    (err: unknown) => err as Error,
-  );
 const elapsed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
   const start = Date.now();
   const value = await fn();

@@ -1,10 +1,10 @@
-import pino from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ServiceNowAdapter } from '../../../adapters/servicenow/ServiceNowAdapter.js';
 import type { ServiceNowConfig } from '../../../src/config/schema.js';
-import type { CrmRequestContext } from '../../../src/crm/CrmAdapter.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { capturingLogger } from '../../support/captureLogs.js';
+import { ctx, silentLogger, TEST_BUDGET } from '../adapterTestKit.js';
 import {
   CrmAuthError,
   CrmRejectedError,
@@ -15,10 +15,10 @@ import {
 } from '../../../src/crm/errors.js';
 import { ServiceNowFakeServer } from '../../fakes/ServiceNowFakeServer.js';
 
-const BUDGET = { timeoutMs: 500, attempts: 3, budgetMs: 3000 };
-const silent = pino({ level: 'silent' });
-const CLOSED_COMMENT = 'A scheduled call was not created because the record is closed.';
-const UNREACHABLE_COMMENT = 'A scheduled call was canceled because the CRM was unreachable.';
+const BUDGET = TEST_BUDGET;
+const silent = silentLogger;
+const CLOSED_COMMENT = CRM_COMMENTS.record_closed_not_created;
+const UNREACHABLE_COMMENT = CRM_COMMENTS.crm_unreachable;
 
 let seq = 0;
 /** A fresh 32-hex sys_id. */
@@ -34,10 +34,6 @@ function configOf(fake: ServiceNowFakeServer, overrides: Partial<ServiceNowConfi
 function crmFor(fake: ServiceNowFakeServer, overrides: Partial<ServiceNowConfig> = {}) {
   const adapter = new ServiceNowAdapter(configOf(fake, overrides), { logger: silent });
   return { adapter, crm: new ResilientCrm(adapter, BUDGET, silent) };
-}
-
-function ctx(timeoutMs = 1000): CrmRequestContext {
-  return { timeoutMs, signal: new AbortController().signal };
 }
 
 /** sysparm_* values of a logged request, decoded. */

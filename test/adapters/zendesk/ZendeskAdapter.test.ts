@@ -1,8 +1,6 @@
-import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ZendeskAdapter } from '../../../adapters/zendesk/ZendeskAdapter.js';
 import { configSchema, type ZendeskConfig } from '../../../src/config/schema.js';
-import type { CrmRequestContext } from '../../../src/crm/CrmAdapter.js';
 import {
   CrmRejectedError,
   CrmTransientError,
@@ -11,7 +9,9 @@ import {
   RecordNotFoundError,
 } from '../../../src/crm/errors.js';
 import { ResilientCrm } from '../../../src/crm/ResilientCrm.js';
+import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { capturingLogger } from '../../support/captureLogs.js';
+import { ctx, failure, silentLogger, TEST_BUDGET } from '../adapterTestKit.js';
 import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
 
 /**
@@ -19,10 +19,10 @@ import { ZendeskFakeServer } from '../../fakes/ZendeskFakeServer.js';
  * through ResilientCrm wherever retries matter.
  */
 
-const logger = pino({ level: 'silent' });
-const BUDGET = { timeoutMs: 500, attempts: 3, budgetMs: 3000 };
-const CLOSED_COMMENT = 'A scheduled call was not created because the record is closed.';
-const ACTIVE_COMMENT = 'A scheduled call was not created because the record already has an active scheduled call.';
+const logger = silentLogger;
+const BUDGET = TEST_BUDGET;
+const CLOSED_COMMENT = CRM_COMMENTS.record_closed_not_created;
+const ACTIVE_COMMENT = CRM_COMMENTS.active_call_exists;
 
 let fake: ZendeskFakeServer;
 
@@ -47,13 +47,6 @@ function zendeskConfig(overrides: Partial<ZendeskConfig> = {}): ZendeskConfig {
 }
 const newAdapter = (overrides?: Partial<ZendeskConfig>, log = logger) => new ZendeskAdapter(zendeskConfig(overrides), { logger: log });
 const newCrm = (overrides?: Partial<ZendeskConfig>) => new ResilientCrm(newAdapter(overrides), BUDGET, logger);
-const ctx = (timeoutMs = 2000, signal = new AbortController().signal): CrmRequestContext => ({ timeoutMs, signal });
-const failure = (promise: Promise<unknown>) => promise.then(
-  () => {
-    throw new Error('expected a rejection');
-  },
-  (err: unknown) => err as Error,
-);
 
 describe('reading tickets', () => {
   it('reads an open ticket as open with its raw status', async () => {

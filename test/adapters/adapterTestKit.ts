@@ -1,0 +1,22 @@
+import pino from 'pino';
+import type { CrmRequestContext } from '../../src/crm/CrmAdapter.js';
+import type { RetryBudget } from '../../src/crm/ResilientCrm.js';
+
+/** What the three adapters' contract tests share. */
+
+export const silentLogger = pino({ level: 'silent' });
+
+/** A small retry budget, so that outage cases are decided in about a second. */
+export const TEST_BUDGET: RetryBudget = { timeoutMs: 500, attempts: 3, budgetMs: 3000 };
+
+/** The context ResilientCrm gives an adapter call, for calling adapters directly. */
+export const ctx = (timeoutMs = 2000, signal = new AbortController().signal): CrmRequestContext => ({ timeoutMs, signal });
+
+/** The error a promise rejects with (a test failure when it resolves). */
+export const failure = (promise: Promise<unknown>): Promise<Error> =>
+  promise.then(
+    () => {
+      throw new Error('expected a rejection');
+    },
+    (err: unknown) => err as Error,
+  );
