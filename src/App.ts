@@ -31,6 +31,7 @@ import { FireProcessor } from './worker/FireProcessor.js';
 import { RecordBatcher } from './worker/RecordBatcher.js';
 import { ScheduleReconciler } from './worker/ScheduleReconciler.js';
 import { StaleCallSweeper } from './worker/StaleCallSweeper.js';
+import { startPeriodic } from './worker/startPeriodic.js';
 import { Workers } from './worker/Workers.js';
 
 export interface AppOptions {
@@ -56,6 +57,8 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60 * 1000;
+
 /** Composition root: builds every part from the config and starts the chosen roles. */
 export async function startApp(config: AppConfig, options: AppOptions): Promise<RunningApp> {
   const logger = options.logger ?? createLogger(config.logLevel);
@@ -68,7 +71,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   const metrics = new Metrics();
   const adapter = options.crmAdapter ?? createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
   const provider = adapter?.provider ?? 'none';
-  const crm = adapter ? ResilientCrm.fromConfig(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
+  const crm = adapter ? new ResilientCrm(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
   const calls = new CallStore(redis, prefix);
   const recordKey = (id: string) => (crm?.isValidRecordId(id) ? crm.canonicalRecordId(id) : id);
   const settings = new SettingsStore(redis, prefix, initialPolicy);
@@ -124,13 +127,13 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     );
     await workers.waitUntilReady();
     const reconciler = new ScheduleReconciler(workerCalls, workerQueues, logger);
-    reconciler.start(5 * 60 * 1000);
     const sweeper = new StaleCallSweeper(workerCalls, config.worker.activeCallTimeoutMinutes * 60_000, logger);
-    const sweep = setInterval(() => sweeper.runOnce().catch((err) => logger.warn({ err: (err as Error).message }, 'stale call sweep failed')), 5 * 60 * 1000);
-    sweep.unref();
+    const housekeeping = [
+      startPeriodic('schedule-reconciler', HOUSEKEEPING_INTERVAL_MS, () => reconciler.runOnce(), logger),
+      startPeriodic('stale-call-sweep', HOUSEKEEPING_INTERVAL_MS, () => sweeper.runOnce(), logger),
+    ];
     stoppers.push(async () => {
-      clearInterval(sweep);
-      reconciler.stop();
+      housekeeping.forEach((stop) => stop());
       await workers.close(); // finishes the jobs in flight
       await workerQueues.close();
     });

@@ -1,5 +1,4 @@
 import type { Logger } from 'pino';
-import type { CrmLookupConfig } from '../config/schema.js';
 import type { CrmAdapter, CrmProvider, CrmRequestContext, RecordLookup } from './CrmAdapter.js';
 import { CrmAuthError, CrmTransientError, CrmUnreachableError, InvalidRecordIdError } from './errors.js';
 
@@ -28,10 +27,6 @@ export class ResilientCrm {
     private readonly logger: Logger,
   ) {
     this.provider = adapter.provider;
-  }
-
-  static fromConfig(adapter: CrmAdapter, lookup: CrmLookupConfig, logger: Logger): ResilientCrm {
-    return new ResilientCrm(adapter, lookup, logger);
   }
 
   get maxBatchSize(): number {

@@ -10,8 +10,6 @@ import type { CallStore } from '../store/CallStore.js';
  * on from the decision stored on the call. So no callback is ever lost or left blocking its record.
  */
 export class ScheduleReconciler {
-  private timer: NodeJS.Timeout | undefined;
-
   constructor(private readonly calls: CallStore, private readonly queues: CallQueues, private readonly logger: Logger) {}
 
   async runOnce(): Promise<number> {
@@ -32,18 +30,5 @@ export class ScheduleReconciler {
     }
     if (repaired) this.logger.warn({ repaired }, 'restored delayed jobs of scheduled calls');
     return repaired;
-  }
-
-  start(intervalMs: number): void {
-    const tick = () => {
-      this.runOnce().catch((err) => this.logger.warn({ err: (err as Error).message }, 'schedule reconcile failed'));
-    };
-    tick();
-    this.timer = setInterval(tick, intervalMs);
-    this.timer.unref();
-  }
-
-  stop(): void {
-    clearInterval(this.timer);
   }
 }
