@@ -43,20 +43,26 @@ const printingDialer: Dialer = {
 
 async function startRun(crm: string, fake: FakeCrmServer, crmSection: Record<string, unknown>, scenarios: Scenario[]): Promise<Run> {
   const prefix = `cbo-demo-${crm.toLowerCase()}-${process.pid}`;
-  const config = parseConfig({
-    server: { host: '127.0.0.1', port: 0 },
-    redis: { url: REDIS_URL, prefix },
-    auth: { apiUsers: [API] },
-    menus: [{ id: 9, name: 'Lock Star', type: 'web', languages: ['en'] }],
-    crm: { ...crmSection, lookup: { timeoutMs: 1000, attempts: 2, budgetMs: 2500 } },
-    logLevel: 'silent',
-  }, {});
+  const config = parseConfig(
+    {
+      server: { host: '127.0.0.1', port: 0 },
+      redis: { url: REDIS_URL, prefix },
+      auth: { apiUsers: [API] },
+      menus: [{ id: 9, name: 'Lock Star', type: 'web', languages: ['en'] }],
+      crm: { ...crmSection, lookup: { timeoutMs: 1000, attempts: 2, budgetMs: 2500 } },
+      logLevel: 'silent',
+    },
+    {},
+  );
   const app = await startApp(config, { api: true, worker: true, dialer: printingDialer, logger: createLogger('silent') });
   const scheduled = [];
   for (const s of scenarios) {
     const res = await fetch(`${app.url}/apps/api/v1/calls`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Basic ${Buffer.from(`${API.username}:${API.password}`).toString('base64')}` },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Basic ${Buffer.from(`${API.username}:${API.password}`).toString('base64')}`,
+      },
       body: JSON.stringify({
         call_type: 'Voice Scheduled (API)',
         menu_id: 9,

@@ -6,9 +6,7 @@ import { CrmAuthError, CrmTransientError } from '../../src/crm/errors.js';
 import { classifySalesforceError } from './classifySalesforceError.js';
 import { callScope, type SingleAttemptTransport } from './singleAttemptTransport.js';
 
-type Grant =
-  | { kind: 'client_credentials' }
-  | { kind: 'password'; username: string; password: string };
+type Grant = { kind: 'client_credentials' } | { kind: 'password'; username: string; password: string };
 
 /**
  * Gets access tokens for the connection: a configured static token is used as is; OAuth client credentials or
@@ -42,7 +40,10 @@ export class SalesforceAuth {
       );
     }
     if (!this.grant && (config.username || config.password)) {
-      this.logger.warn({ provider: 'salesforce' }, 'crm.salesforce username/password ignored: the OAuth username-password flow also needs clientId and clientSecret');
+      this.logger.warn(
+        { provider: 'salesforce' },
+        'crm.salesforce username/password ignored: the OAuth username-password flow also needs clientId and clientSecret',
+      );
     }
     if (this.grant) {
       this.oauth2 = new jsforce.OAuth2({

@@ -239,10 +239,7 @@ function isOk(status: number): boolean {
 function isRecordRow(value: unknown): value is RecordRow {
   if (!value || typeof value !== 'object') return false;
   const row = value as Record<string, unknown>;
-  return (
-    typeof row.sys_id === 'string' &&
-    ['number', 'state', 'active'].every((f) => row[f] === undefined || typeof row[f] === 'string')
-  );
+  return typeof row.sys_id === 'string' && ['number', 'state', 'active'].every((f) => row[f] === undefined || typeof row[f] === 'string');
 }
 
 function resultOf(answer: HttpAnswer, op: string): unknown {

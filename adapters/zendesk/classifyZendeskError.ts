@@ -1,10 +1,4 @@
-import {
-  CrmAuthError,
-  CrmRejectedError,
-  CrmTransientError,
-  RecordNotFoundError,
-  parseRetryAfter,
-} from '../../src/crm/errors.js';
+import { CrmAuthError, CrmRejectedError, CrmTransientError, RecordNotFoundError, parseRetryAfter } from '../../src/crm/errors.js';
 
 /** One HTTP answer as the transport saw it (node-zendesk itself loses the status and Retry-After). */
 export interface ZendeskHttpFailure {
@@ -23,7 +17,9 @@ export function classifyZendeskHttpError(failure: ZendeskHttpFailure, body: unkn
   const message = `zendesk answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
   if (status === 401 || status === 403) return new CrmAuthError(message);
   if (status === 404) {
-    return ticketId !== undefined ? new RecordNotFoundError(ticketId) : new CrmRejectedError(`${message} (check crm.zendesk.url)`, { status });
+    return ticketId !== undefined
+      ? new RecordNotFoundError(ticketId)
+      : new CrmRejectedError(`${message} (check crm.zendesk.url)`, { status });
   }
   // 408 request timeout, 409 "updated by another request", 429 rate limit, 5xx: worth another try.
   if (status === 408 || status === 409 || status === 429 || status >= 500) {

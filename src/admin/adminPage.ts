@@ -144,7 +144,11 @@ export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
   app.get(ADMIN_PAGE_PATH, page);
   app.get(`${ADMIN_PAGE_PATH}/`, page);
   app.get('/admin/assets/admin.js', async (_request, reply) =>
-    reply.type('application/javascript; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(ADMIN_JS),
+    reply
+      .type('application/javascript; charset=utf-8')
+      .header('Cache-Control', 'no-cache')
+      .header('X-Content-Type-Options', 'nosniff')
+      .send(ADMIN_JS),
   );
   app.get('/admin/assets/favicon.svg', async (_request, reply) =>
     reply.type('image/svg+xml').header('Cache-Control', 'max-age=86400').header('X-Content-Type-Options', 'nosniff').send(FAVICON_SVG),

@@ -58,7 +58,10 @@ export function registerSettingsRoutes(app: FastifyInstance, s: AppServices): vo
     const user = request.principal ?? 'unknown';
     const change = await s.settings.setClosedRecordPolicy(value, user);
     if (change) {
-      s.logger.info({ component: 'admin', user, old: change.old, new: change.new, at: change.at }, 'salesforce closed-record policy changed');
+      s.logger.info(
+        { component: 'admin', user, old: change.old, new: change.new, at: change.at },
+        'salesforce closed-record policy changed',
+      );
     } else {
       s.logger.info({ component: 'admin', user, value }, 'salesforce closed-record policy saved unchanged');
     }

@@ -69,7 +69,8 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
       return reply.code(400).send({ message: 'Malformed JSON request body' });
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ message: 'Request body must be a JSON object' });
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return reply.code(413).send({ message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+      return reply.code(413).send({ message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Content-Type must be application/json' });
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ message: err.message || 'Bad request' });
@@ -82,7 +83,9 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
     return reply.code(500).send({ message: 'Internal server error' });
   });
 
-  app.setNotFoundHandler((request, reply) => reply.code(404).send({ message: `No route for ${request.method} ${request.url.split('?')[0]}` }));
+  app.setNotFoundHandler((request, reply) =>
+    reply.code(404).send({ message: `No route for ${request.method} ${request.url.split('?')[0]}` }),
+  );
 
   registerHealthRoutes(app, s);
   registerSkillCallbackRoutes(app, s);
@@ -101,5 +104,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
 /** ioredis / BullMQ errors that mean "Redis is not there right now". */
 export function isRedisUnavailable(err: Error): boolean {
   const m = `${err.name} ${err.message}`;
-  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN/i.test(m);
+  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN/i.test(
+    m,
+  );
 }

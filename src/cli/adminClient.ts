@@ -32,7 +32,10 @@ export interface Explanation {
 
 export class AdminClientError extends Error {
   override readonly name = 'AdminClientError';
-  constructor(message: string, readonly status?: number) {
+  constructor(
+    message: string,
+    readonly status?: number,
+  ) {
     super(message);
   }
 }
@@ -136,7 +139,10 @@ export class AdminClient {
       throw new AdminClientError(`${status} from ${this.displayUrl}: ${hint}`, 401);
     }
     if (res.status === 403) {
-      throw new AdminClientError(`${status} from ${this.displayUrl}: user "${this.user ?? ''}" is not an admin user (${serverMessage})`, 403);
+      throw new AdminClientError(
+        `${status} from ${this.displayUrl}: user "${this.user ?? ''}" is not an admin user (${serverMessage})`,
+        403,
+      );
     }
     throw new AdminClientError(`${status}: ${serverMessage}`, res.status);
   }

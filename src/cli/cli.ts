@@ -131,7 +131,8 @@ Examples:
     .action(async (opts: { limit?: string }, cmd: Command) => {
       let limit: number | undefined;
       if (opts.limit !== undefined) {
-        if (!/^[1-9]\d*$/.test(opts.limit) || Number(opts.limit) > 1000) throw new AdminClientError(`--limit must be a whole number from 1 to 1000, got "${opts.limit}"`);
+        if (!/^[1-9]\d*$/.test(opts.limit) || Number(opts.limit) > 1000)
+          throw new AdminClientError(`--limit must be a whole number from 1 to 1000, got "${opts.limit}"`);
         limit = Number(opts.limit);
       }
       const { client, print } = setup(cmd);
@@ -151,7 +152,8 @@ Examples:
       let target: { ticket_id: string } | { call_id: number };
       let label: string;
       if (opts.call !== undefined) {
-        if (!/^[1-9]\d{0,15}$/.test(opts.call)) throw new AdminClientError(`--call must be a call id (a positive whole number), got "${opts.call}"`);
+        if (!/^[1-9]\d{0,15}$/.test(opts.call))
+          throw new AdminClientError(`--call must be a call id (a positive whole number), got "${opts.call}"`);
         target = { call_id: Number(opts.call) };
         label = `call ${opts.call}`;
       } else {
@@ -167,7 +169,10 @@ Examples:
 }
 
 /** Runs the tool; resolves to the exit code (0 on success). Never calls process.exit. */
-export async function runCli(argv: string[], io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env }): Promise<number> {
+export async function runCli(
+  argv: string[],
+  io: CliIo = { stdout: process.stdout, stderr: process.stderr, env: process.env },
+): Promise<number> {
   const program = buildProgram(io);
   try {
     await program.parseAsync(argv, { from: 'user' });

@@ -79,4 +79,3 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     throw err;
   }
 }
-

@@ -33,7 +33,10 @@ const salesforceSchema = z.strictObject({
   clientSecret: z.string().optional(),
   username: z.string().optional(),
   password: z.string().optional(),
-  apiVersion: z.string().regex(/^\d+\.\d$/, 'must look like "62.0"').default('62.0'),
+  apiVersion: z
+    .string()
+    .regex(/^\d+\.\d$/, 'must look like "62.0"')
+    .default('62.0'),
   closedRecordPolicy: closedRecordPolicySchema.default('reopen'),
   /** Status set on reopen; when absent the org's default open CaseStatus is read once and used. */
   reopenStatus: z.string().min(1).optional(),
@@ -52,7 +55,10 @@ const servicenowSchema = z.strictObject({
   username: z.string().optional(),
   password: z.string().optional(),
   oauthToken: z.string().optional(),
-  table: z.string().regex(/^[a-z0-9_]+$/, 'must be a table name like "incident"').default('incident'),
+  table: z
+    .string()
+    .regex(/^[a-z0-9_]+$/, 'must be a table name like "incident"')
+    .default('incident'),
   commentField: z.enum(['work_notes', 'comments']).default('work_notes'),
   closedStates: z.array(nonEmpty).default(['6', '7', '8']),
 });
@@ -101,18 +107,25 @@ export const configSchema = z
         maxEventLoopDelayMs: z.number().int().min(0).default(1000),
       })
       .default({ host: '127.0.0.1', port: 8080, maxConcurrentRequests: 1000, maxEventLoopDelayMs: 1000 }),
-    defaultRegion: z.string().regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"').default('US'),
+    defaultRegion: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"')
+      .default('US'),
     redis: z
       .strictObject({
-        url: z.string().regex(/^rediss?:\/\//, 'must start with redis:// or rediss://').default('redis://127.0.0.1:6379'),
-        prefix: z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only').default('cbo'),
+        url: z
+          .string()
+          .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+          .default('redis://127.0.0.1:6379'),
+        prefix: z
+          .string()
+          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+          .default('cbo'),
       })
       .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo' }),
     auth: z.strictObject({
       apiUsers: z.array(credentialSchema).default([]),
-      bearerTokens: z
-        .array(z.strictObject({ token: z.string().min(1, 'must not be empty'), skills: z.array(nonEmpty) }))
-        .default([]),
+      bearerTokens: z.array(z.strictObject({ token: z.string().min(1, 'must not be empty'), skills: z.array(nonEmpty) })).default([]),
       adminUsers: z.array(credentialSchema).default([]),
     }),
     menus: z.array(menuSchema).default([]),

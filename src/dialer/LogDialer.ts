@@ -8,6 +8,9 @@ export class LogDialer implements Dialer {
   constructor(private readonly logger: Logger) {}
 
   async offer(call: CallView): Promise<void> {
-    this.logger.info({ callId: call.id, number: maskPhone(call.end_user_number), ticketId: call.out_ticket_id }, 'dialer (log): call placed');
+    this.logger.info(
+      { callId: call.id, number: maskPhone(call.end_user_number), ticketId: call.out_ticket_id },
+      'dialer (log): call placed',
+    );
   }
 }

@@ -25,7 +25,10 @@ const INLINE_ATTEMPTS = 3;
 export class WebhookDialer implements Dialer {
   private readonly http: AxiosInstance;
 
-  constructor(private readonly config: WebhookDialerConfig, private readonly logger: Logger) {
+  constructor(
+    private readonly config: WebhookDialerConfig,
+    private readonly logger: Logger,
+  ) {
     this.http = axios.create({ timeout: config.timeoutMs, validateStatus: () => true, maxRedirects: 0 });
   }
 

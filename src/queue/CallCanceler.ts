@@ -3,13 +3,14 @@ import type { CallStore } from '../store/CallStore.js';
 import type { CallQueues } from './CallQueues.js';
 
 export type CancelOutcome =
-  | { result: 'canceled'; call: CallRecord }
-  | { result: 'not_found' }
-  | { result: 'not_scheduled'; status: string };
+  { result: 'canceled'; call: CallRecord } | { result: 'not_found' } | { result: 'not_scheduled'; status: string };
 
 /** Cancels a scheduled call by request; shared by the single and the bulk cancel endpoints. */
 export class CallCanceler {
-  constructor(private readonly calls: CallStore, private readonly queues: CallQueues) {}
+  constructor(
+    private readonly calls: CallStore,
+    private readonly queues: CallQueues,
+  ) {}
 
   async cancel(callId: number): Promise<CancelOutcome> {
     const outcome = await this.calls.transition(callId, {

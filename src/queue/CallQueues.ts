@@ -83,13 +83,17 @@ export class CallQueues {
   }
 
   async addBulkCancel(operationId: string): Promise<void> {
-    await this.bulkCancel.add('bulk-cancel', { operationId }, {
-      jobId: `op-${operationId}`,
-      attempts: 5,
-      backoff: { type: 'exponential', delay: 1000 },
-      removeOnComplete: { age: DAY_S },
-      removeOnFail: { age: 7 * DAY_S },
-    });
+    await this.bulkCancel.add(
+      'bulk-cancel',
+      { operationId },
+      {
+        jobId: `op-${operationId}`,
+        attempts: 5,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: { age: DAY_S },
+        removeOnFail: { age: 7 * DAY_S },
+      },
+    );
   }
 
   async close(): Promise<void> {

@@ -8,7 +8,10 @@ import type { CallQueues, CrmEffectJobData } from './CallQueues.js';
  * request was refused because of this (scheduled) call — at most once per active scheduled call.
  */
 export class CrmEffects {
-  constructor(private readonly queues: CallQueues, private readonly ledger: SideEffectLedger) {}
+  constructor(
+    private readonly queues: CallQueues,
+    private readonly ledger: SideEffectLedger,
+  ) {}
 
   requestComment(callId: number, ticketId: string, comment: CrmCommentKey, origin: 'fire' | 'refusal' = 'fire'): Promise<boolean> {
     const effect = `${origin === 'fire' ? 'comment' : 'refusal-comment'}-${comment}`;

@@ -17,7 +17,10 @@ const TTL_SECONDS = 7 * 24 * 60 * 60;
 export class BulkCancelStore {
   private readonly p: string;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
     this.p = storeKeyPrefix(prefix);
   }
 

@@ -60,4 +60,19 @@ export interface CallEvent {
   detail: string | null;
 }
 
-export type NewCall = Omit<CallRecord, 'id' | 'status' | 'queued_at' | 'assigned_at' | 'connected_at' | 'ends_at' | 'fail_reason' | 'fail_details' | 'verified_customer' | 'bad_actor' | 'repeat_customer' | 'firing' | 'decision'>;
+export type NewCall = Omit<
+  CallRecord,
+  | 'id'
+  | 'status'
+  | 'queued_at'
+  | 'assigned_at'
+  | 'connected_at'
+  | 'ends_at'
+  | 'fail_reason'
+  | 'fail_details'
+  | 'verified_customer'
+  | 'bad_actor'
+  | 'repeat_customer'
+  | 'firing'
+  | 'decision'
+>;

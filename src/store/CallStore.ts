@@ -6,9 +6,7 @@ import { storeKeyPrefix } from './storeKeys.js';
 export type CreateResult = { created: true; call: CallRecord } | { created: false; existingCallId: number };
 
 export type TransitionResult =
-  | { result: 'ok'; call: CallRecord }
-  | { result: 'missing' }
-  | { result: 'conflict'; status: CallStatus | 'firing' };
+  { result: 'ok'; call: CallRecord } | { result: 'missing' } | { result: 'conflict'; status: CallStatus | 'firing' };
 
 export interface TransitionRequest {
   /** Statuses the call may be in for the change to apply; empty = any. */
@@ -39,7 +37,10 @@ export class CallStore {
 
   private readonly scripts: StoreScripts;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
     this.p = storeKeyPrefix(prefix);
     // Defined commands run by EVALSHA (the script body is sent only once per connection).
     redis.defineCommand('cboCreateCall', { numberOfKeys: 2, lua: CREATE_CALL });
@@ -79,8 +80,13 @@ export class CallStore {
     };
     const event = JSON.stringify({ at: now.toISOString(), type: 'scheduled', detail: `due at ${call.scheduled_at}` });
     const [outcome, other] = (await this.scripts.cboCreateCall(
-      this.callKey(id), this.eventsKey(id),
-      this.p, String(id), JSON.stringify(record), call.record_key ?? '', event,
+      this.callKey(id),
+      this.eventsKey(id),
+      this.p,
+      String(id),
+      JSON.stringify(record),
+      call.record_key ?? '',
+      event,
     )) as [string, string];
     if (outcome === 'duplicate') return { created: false, existingCallId: Number(other) };
     return { created: true, call: record };
@@ -110,9 +116,15 @@ export class CallStore {
   async transition(id: number, req: TransitionRequest, now = new Date()): Promise<TransitionResult> {
     const events = (req.events ?? []).map((e) => JSON.stringify({ at: now.toISOString(), type: e.type, detail: e.detail ?? null }));
     const reply = (await this.scripts.cboTransitionCall(
-      this.callKey(id), this.eventsKey(id),
-      this.p, String(id), (req.from ?? []).join(','), req.to ?? '', JSON.stringify(req.patch ?? {}),
-      req.refuseWhenFiring ? '1' : '0', ...events,
+      this.callKey(id),
+      this.eventsKey(id),
+      this.p,
+      String(id),
+      (req.from ?? []).join(','),
+      req.to ?? '',
+      JSON.stringify(req.patch ?? {}),
+      req.refuseWhenFiring ? '1' : '0',
+      ...events,
     )) as [string, string?];
     if (reply[0] === 'missing') return { result: 'missing' };
     if (reply[0] === 'conflict') return { result: 'conflict', status: reply[1] as CallStatus | 'firing' };
@@ -138,10 +150,7 @@ export class CallStore {
     let total: number;
     if (sets.length <= 1) {
       const key = sets[0] ?? `${this.p}idx:all`;
-      [ids, total] = await Promise.all([
-        this.redis.zrevrange(key, q.offset, q.offset + q.limit - 1),
-        this.redis.zcard(key),
-      ]);
+      [ids, total] = await Promise.all([this.redis.zrevrange(key, q.offset, q.offset + q.limit - 1), this.redis.zcard(key)]);
     } else {
       const all = (await this.redis.zinter(sets.length, ...sets)) as string[];
       all.sort((a, b) => Number(b) - Number(a));

@@ -22,13 +22,18 @@ export type Reservation =
 export class IdempotencyStore {
   private readonly p: string;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
     this.p = storeKeyPrefix(prefix);
   }
 
   /** Hash of the body with object keys sorted: a retry that orders its fields differently is the same request. */
   static fingerprint(body: unknown): string {
-    return createHash('sha256').update(JSON.stringify(canonical(body ?? null))).digest('hex');
+    return createHash('sha256')
+      .update(JSON.stringify(canonical(body ?? null)))
+      .digest('hex');
   }
 
   private key(scope: string, idempotencyKey: string) {
@@ -64,7 +69,11 @@ export class IdempotencyStore {
 function canonical(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(canonical);
   if (value && typeof value === 'object') {
-    return Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]));
+    return Object.fromEntries(
+      Object.keys(value)
+        .sort()
+        .map((k) => [k, canonical((value as Record<string, unknown>)[k])]),
+    );
   }
   return value;
 }

@@ -19,7 +19,11 @@ export class SettingsStore {
   private readonly key: string;
   private readonly historyKey: string;
 
-  constructor(private readonly redis: Redis, prefix: string, private readonly initialPolicy: ClosedRecordPolicy) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+    private readonly initialPolicy: ClosedRecordPolicy,
+  ) {
     const p = storeKeyPrefix(prefix);
     this.key = `${p}settings:crm:salesforce:closedRecordPolicy`;
     this.historyKey = `${p}settings:crm:history`;
@@ -35,7 +39,11 @@ export class SettingsStore {
     const old = previous ?? this.initialPolicy;
     if (old === value) return null;
     const change: PolicyChange = { at: now.toISOString(), user, old, new: value };
-    await this.redis.multi().lpush(this.historyKey, JSON.stringify(change)).ltrim(this.historyKey, 0, HISTORY_LIMIT - 1).exec();
+    await this.redis
+      .multi()
+      .lpush(this.historyKey, JSON.stringify(change))
+      .ltrim(this.historyKey, 0, HISTORY_LIMIT - 1)
+      .exec();
     return change;
   }
 

@@ -8,18 +8,17 @@ import { storeKeyPrefix } from './storeKeys.js';
  * `attempting` mark left behind by a dead worker tells the next one to look at the CRM before writing again.
  */
 export type LedgerState =
-  | { state: 'none' }
-  | { state: 'requested' }
-  | { state: 'attempting'; since: Date }
-  | { state: 'done' }
-  | { state: 'undeliverable' };
+  { state: 'none' } | { state: 'requested' } | { state: 'attempting'; since: Date } | { state: 'done' } | { state: 'undeliverable' };
 
 const TTL_SECONDS = 30 * 24 * 60 * 60;
 
 export class SideEffectLedger {
   private readonly p: string;
 
-  constructor(private readonly redis: Redis, prefix: string) {
+  constructor(
+    private readonly redis: Redis,
+    prefix: string,
+  ) {
     this.p = storeKeyPrefix(prefix);
   }
 

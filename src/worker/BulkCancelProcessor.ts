@@ -3,7 +3,10 @@ import type { BulkCancelStore } from '../store/BulkCancelStore.js';
 
 /** Works through a bulk cancel; progress is saved as it goes, so a redelivered job resumes where it stopped. */
 export class BulkCancelProcessor {
-  constructor(private readonly ops: BulkCancelStore, private readonly canceler: CallCanceler) {}
+  constructor(
+    private readonly ops: BulkCancelStore,
+    private readonly canceler: CallCanceler,
+  ) {}
 
   async process(operationId: string): Promise<void> {
     const op = await this.ops.get(operationId);

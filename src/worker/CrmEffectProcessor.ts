@@ -40,7 +40,10 @@ export class CrmEffectProcessor {
     try {
       if (data.kind === 'comment') {
         const body = CRM_COMMENTS[data.comment];
-        if (state.state === 'attempting' && (await this.crm.hasCommentSince(data.ticketId, body, new Date(state.since.getTime() - 60_000)))) {
+        if (
+          state.state === 'attempting' &&
+          (await this.crm.hasCommentSince(data.ticketId, body, new Date(state.since.getTime() - 60_000)))
+        ) {
           log.info('comment found on the record after an interrupted attempt; not writing it again');
         } else {
           await this.ledger.markAttempting(data.callId, effect, new Date());

@@ -36,8 +36,7 @@ export class FireEvaluator {
       lookup = await this.lookUp(ticketId);
       lookupDetail = describeLookup(lookup);
     }
-    const otherActiveCall =
-      ticketId !== null && (await this.calls.activeCallIds(this.recordKey(ticketId))).some((id) => id !== callId);
+    const otherActiveCall = ticketId !== null && (await this.calls.activeCallIds(this.recordKey(ticketId))).some((id) => id !== callId);
     const facts: FireFacts = { provider: this.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
     return {
       facts,
@@ -57,7 +56,10 @@ export class FireEvaluator {
       // Anything else the CRM answered (budget spent, credentials refused, a request it rejects, a reply we
       // cannot read) means we could not learn the record's state: SPEC's "CRM unreachable" outcome, never a
       // call left hanging in retries.
-      this.logger.warn({ ticketId, err: (err as Error).message, kind: (err as Error).name, expected: err instanceof CrmUnreachableError }, 'CRM unreachable at fire time');
+      this.logger.warn(
+        { ticketId, err: (err as Error).message, kind: (err as Error).name, expected: err instanceof CrmUnreachableError },
+        'CRM unreachable at fire time',
+      );
       return { kind: 'unreachable' };
     }
   }

@@ -57,7 +57,10 @@ export class FireProcessor {
         from: ['scheduled'],
         to: 'queued',
         patch: { queued_at: new Date().toISOString(), firing: false },
-        events: [{ type: 'dialed', detail: 'accepted by the dialer' }, { type: 'status', detail: 'queued' }],
+        events: [
+          { type: 'dialed', detail: 'accepted by the dialer' },
+          { type: 'status', detail: 'queued' },
+        ],
       });
       if (queued.result === 'ok') log.info({ outcome: 'dial', reopen: decision.reopen }, 'callback handed to the dialer');
       return;

@@ -16,7 +16,11 @@ export class RecordBatcher {
   private waiting: Waiter[] = [];
   private timer: NodeJS.Timeout | undefined;
 
-  constructor(private readonly crm: ResilientCrm, private readonly windowMs: number, private readonly maxBatch: number) {}
+  constructor(
+    private readonly crm: ResilientCrm,
+    private readonly windowMs: number,
+    private readonly maxBatch: number,
+  ) {}
 
   load(id: string): Promise<RecordLookup> {
     // A malformed id is refused on its own, so it cannot spoil the batch of the callbacks due with it.

@@ -10,7 +10,11 @@ import type { CallStore } from '../store/CallStore.js';
  * on from the decision stored on the call. So no callback is ever lost or left blocking its record.
  */
 export class ScheduleReconciler {
-  constructor(private readonly calls: CallStore, private readonly queues: CallQueues, private readonly logger: Logger) {}
+  constructor(
+    private readonly calls: CallStore,
+    private readonly queues: CallQueues,
+    private readonly logger: Logger,
+  ) {}
 
   async runOnce(): Promise<number> {
     let repaired = 0;

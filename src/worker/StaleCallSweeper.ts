@@ -10,7 +10,11 @@ const HANDED_TO_DIALER: readonly CallStatus[] = ['queued', 'assigned', 'connecti
  * `active_call_exists`. After `timeoutMs` without reaching a final status it is marked failed (`dialer_timeout`).
  */
 export class StaleCallSweeper {
-  constructor(private readonly calls: CallStore, private readonly timeoutMs: number, private readonly logger: Logger) {}
+  constructor(
+    private readonly calls: CallStore,
+    private readonly timeoutMs: number,
+    private readonly logger: Logger,
+  ) {}
 
   async runOnce(now = Date.now()): Promise<number> {
     let ended = 0;
@@ -22,7 +26,11 @@ export class StaleCallSweeper {
         const result = await this.calls.transition(call.id, {
           from: [status],
           to: 'failed',
-          patch: { fail_reason: 'dialer_timeout', fail_details: `no final status from the dialer within ${Math.round(this.timeoutMs / 60_000)} minutes`, ends_at: new Date(now).toISOString() },
+          patch: {
+            fail_reason: 'dialer_timeout',
+            fail_details: `no final status from the dialer within ${Math.round(this.timeoutMs / 60_000)} minutes`,
+            ends_at: new Date(now).toISOString(),
+          },
           events: [{ type: 'status', detail: 'failed: dialer_timeout' }],
         });
         if (result.result === 'ok') ended += 1;

@@ -58,7 +58,11 @@ export class Workers {
     for (const w of this.workers) w.on('error', (err) => this.logger.error({ err: err.message }, 'worker error'));
   }
 
-  private createEffectsWorker(effects: CrmEffectProcessor, common: Record<string, unknown> & { connection: ConnectionOptions }, concurrency: number): Worker {
+  private createEffectsWorker(
+    effects: CrmEffectProcessor,
+    common: Record<string, unknown> & { connection: ConnectionOptions },
+    concurrency: number,
+  ): Worker {
     const effectsWorker = new Worker<CrmEffectJobData>(
       QUEUE_NAMES.crmEffects,
       (job: Job<CrmEffectJobData>) => effects.process(job.data, job.timestamp),
@@ -85,7 +89,12 @@ export class Workers {
     await calls.transition(job.data.callId, {
       from: ['scheduled'],
       to: 'failed',
-      patch: { fail_reason: err instanceof DialerUnavailableError ? 'dialer_unreachable' : 'internal_error', fail_details: err.message, ends_at: new Date().toISOString(), firing: false },
+      patch: {
+        fail_reason: err instanceof DialerUnavailableError ? 'dialer_unreachable' : 'internal_error',
+        fail_details: err.message,
+        ends_at: new Date().toISOString(),
+        firing: false,
+      },
       events: [{ type: 'status', detail: `failed: ${err.message}` }],
     });
   }

@@ -37,16 +37,25 @@ const contexts: BrowserContext[] = [];
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) {
-    throw new Error(`Chromium is not installed at ${CHROMIUM}: install Debian's "chromium" package (apt-get install -y chromium). This browser test needs it and does not skip.`);
+    throw new Error(
+      `Chromium is not installed at ${CHROMIUM}: install Debian's "chromium" package (apt-get install -y chromium). This browser test needs it and does not skip.`,
+    );
   }
-  t = await startTestApp(
-    testConfig(prefix, { auth: { apiUsers: [API_USER], adminUsers: [ADMIN_USER, MARKUP_ADMIN], bearerTokens: [] } }),
-    { crmAdapter: crm },
-  );
+  t = await startTestApp(testConfig(prefix, { auth: { apiUsers: [API_USER], adminUsers: [ADMIN_USER, MARKUP_ADMIN], bearerTokens: [] } }), {
+    crmAdapter: crm,
+  });
   await waitFor(async () => (await fetch(`${t.url}/readyz`)).ok, 5000, 'redis ready');
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
 }, 30_000);
 
@@ -155,10 +164,14 @@ describe('the admin page in a browser', () => {
     });
     expect(res.status).toBe(201);
     const { id } = await res.json();
-    const fired = await waitFor(async () => {
-      const c = await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
-      return c.status === 'canceled' ? c : null;
-    }, 10_000, 'the callback to fire');
+    const fired = await waitFor(
+      async () => {
+        const c = await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+        return c.status === 'canceled' ? c : null;
+      },
+      10_000,
+      'the callback to fire',
+    );
     expect(fired.fail_reason).toBe('record_closed');
     await waitFor(() => crm.commentsOn('500Hs00001AbCdE').length > 0, 10_000, 'the CRM comment');
     expect(crm.commentsOn('500Hs00001AbCdE')).toEqual([CRM_COMMENTS.record_closed_canceled]);

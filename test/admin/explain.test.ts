@@ -12,7 +12,9 @@ let t: TestClient;
 beforeAll(async () => {
   await sf.start();
   t = await startTestApp(
-    testConfig(prefix, { crm: { ...sf.crmConfig({ closedRecordPolicy: 'reopen' }), lookup: { timeoutMs: 400, attempts: 2, budgetMs: 1000 } } }),
+    testConfig(prefix, {
+      crm: { ...sf.crmConfig({ closedRecordPolicy: 'reopen' }), lookup: { timeoutMs: 400, attempts: 2, budgetMs: 1000 } },
+    }),
   );
   await waitFor(async () => (await fetch(`${t.url}/readyz`)).ok, 5000, 'redis ready');
 });
@@ -32,7 +34,10 @@ const explain = async (body: unknown) => {
 };
 
 /** Requests that would change a record: a status change or a comment. */
-const writes = () => sf.requests.filter((r) => r.method === 'PATCH' || r.method === 'DELETE' || (r.method === 'POST' && r.path.includes('/sobjects/CaseComment')));
+const writes = () =>
+  sf.requests.filter(
+    (r) => r.method === 'PATCH' || r.method === 'DELETE' || (r.method === 'POST' && r.path.includes('/sobjects/CaseComment')),
+  );
 
 const schedule = async (ticketId: string, at: string) => {
   const res = await t.api('POST', '/apps/api/v1/calls', {
@@ -63,7 +68,7 @@ describe('POST /admin/v1/explain on a closed Salesforce case', () => {
     expect(sf.recordStatus(id)).toBe('Closed');
     expect(sf.commentsOn(id)).toEqual([]);
     expect(writes()).toEqual([]);
-    expect((await (await t.api('GET', `/apps/api/v1/calls?ticket_id=${id}`)).json())).toEqual([]);
+    expect(await (await t.api('GET', `/apps/api/v1/calls?ticket_id=${id}`)).json()).toEqual([]);
   });
 
   it('policy cancel: would cancel with record_closed and the canceled comment', async () => {
@@ -79,11 +84,17 @@ describe('POST /admin/v1/explain on a closed Salesforce case', () => {
     expect(sf.commentsOn(id)).toEqual([]);
   });
 
-  it("policy dont_check: would dial without even reading the record", async () => {
+  it('policy dont_check: would dial without even reading the record', async () => {
     await setPolicy('dont_check');
     const id = sf.addRecord({ id: '', closed: true });
     const before = sf.requests.length;
-    expect((await explain({ ticket_id: id })).body).toEqual({ decision: 'dial', reopen: false, comment: null, fail_reason: null, crm_status: null });
+    expect((await explain({ ticket_id: id })).body).toEqual({
+      decision: 'dial',
+      reopen: false,
+      comment: null,
+      fail_reason: null,
+      crm_status: null,
+    });
     expect(sf.requests.length).toBe(before);
   });
 });
@@ -116,7 +127,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
     }
   });
 
-  it("an open case with a scheduled call: skip for the ticket, but dial for that call itself (its own id is excluded)", async () => {
+  it('an open case with a scheduled call: skip for the ticket, but dial for that call itself (its own id is excluded)', async () => {
     await setPolicy('reopen');
     const id = sf.addRecord({ id: '', closed: false, status: 'Working' });
     const call = await schedule(id, inMs(60 * 60 * 1000));
@@ -130,7 +141,13 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
       crm_status: 'Working',
     });
     for (const body of [{ call_id: call.id }, { call_id: String(call.id) }]) {
-      expect((await explain(body)).body).toEqual({ decision: 'dial', reopen: false, comment: null, fail_reason: null, crm_status: 'Working' });
+      expect((await explain(body)).body).toEqual({
+        decision: 'dial',
+        reopen: false,
+        comment: null,
+        fail_reason: null,
+        crm_status: 'Working',
+      });
     }
     const after = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
     expect(after.status).toBe('scheduled');
@@ -146,10 +163,14 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
     expect(explained).toMatchObject({ decision: 'cancel', fail_reason: 'record_closed', crm_status: 'Closed' });
     expect(sf.commentsOn(id)).toEqual([]); // the dry run wrote nothing
 
-    const fired = await waitFor(async () => {
-      const c = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
-      return c.status === 'canceled' ? c : null;
-    }, 10_000, 'the call to fire');
+    const fired = await waitFor(
+      async () => {
+        const c = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+        return c.status === 'canceled' ? c : null;
+      },
+      10_000,
+      'the call to fire',
+    );
     expect(fired.fail_reason).toBe(explained.fail_reason);
     await waitFor(() => sf.commentsOn(id).length > 0, 10_000, 'the comment');
     expect(sf.commentsOn(id)).toEqual([explained.comment]);

@@ -64,7 +64,11 @@ async function stopWorker(w: WorkerProcess): Promise<void> {
 
 /** Which worker process logged the outcome of a call. */
 const handledBy = (callId: number) =>
-  workers.filter((w) => w.logs.some((l) => l.callId === callId && (l.msg === 'callback handed to the dialer' || l.msg === 'callback not dialed'))).map((w) => w.name);
+  workers
+    .filter((w) =>
+      w.logs.some((l) => l.callId === callId && (l.msg === 'callback handed to the dialer' || l.msg === 'callback not dialed')),
+    )
+    .map((w) => w.name);
 
 beforeAll(async () => {
   await sf.start();
@@ -138,7 +142,10 @@ describe('the closed-record policy is live across worker processes', () => {
 
     // 1. `reopen` (from the config file): the case is reopened and the call dialled.
     const reopenPhase = await scheduleOnClosedCases(inMs(800));
-    const reopened = await waitForStatus(reopenPhase.map((c) => c.callId), 'queued');
+    const reopened = await waitForStatus(
+      reopenPhase.map((c) => c.callId),
+      'queued',
+    );
     for (const call of reopened) {
       const decision = (call.events as Array<{ type: string; detail: string }>).find((e) => e.type === 'decision');
       expect(decision?.detail).toMatch(/^dial reopen/);
@@ -152,7 +159,10 @@ describe('the closed-record policy is live across worker processes', () => {
     // 2. Scheduled while `reopen` is in force, changed to `cancel` before they fire: they are canceled.
     const cancelPhase = await scheduleOnClosedCases(inMs(1200));
     await setPolicy('cancel');
-    const canceled = await waitForStatus(cancelPhase.map((c) => c.callId), 'canceled');
+    const canceled = await waitForStatus(
+      cancelPhase.map((c) => c.callId),
+      'canceled',
+    );
     expect(canceled.map((c) => c.fail_reason)).toEqual(cancelPhase.map(() => 'record_closed'));
     for (const { caseId } of cancelPhase) {
       await waitFor(() => sf.commentsOn(caseId).length === 1, 10_000, `comment on case ${caseId}`);
@@ -168,7 +178,10 @@ describe('the closed-record policy is live across worker processes', () => {
     // 3. Scheduled under `cancel`, changed to `dont_check`: dialled without a lookup, case left as it is.
     const dontCheckPhase = await scheduleOnClosedCases(inMs(1200));
     await setPolicy('dont_check');
-    const dialled = await waitForStatus(dontCheckPhase.map((c) => c.callId), 'queued');
+    const dialled = await waitForStatus(
+      dontCheckPhase.map((c) => c.callId),
+      'queued',
+    );
     for (const call of dialled) {
       const types = (call.events as Array<{ type: string }>).map((e) => e.type);
       expect(types).not.toContain('crm_lookup');

@@ -47,24 +47,29 @@ describe('admin auth', () => {
     ['GET', '/admin/queues/api/queues'],
   ];
 
-  it.each(paths)('%s %s: 401 with WWW-Authenticate without credentials or with a wrong password, 403 for an API user', async (method, path, body) => {
-    const none = await fetch(t.url + path, {
-      method,
-      headers: body ? { 'content-type': 'application/json' } : {},
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    expect(none.status).toBe(401);
-    expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"$/);
-    expect((await none.json()).message).toBeTruthy();
+  it.each(paths)(
+    '%s %s: 401 with WWW-Authenticate without credentials or with a wrong password, 403 for an API user',
+    async (method, path, body) => {
+      const none = await fetch(t.url + path, {
+        method,
+        headers: body ? { 'content-type': 'application/json' } : {},
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      expect(none.status).toBe(401);
+      expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"$/);
+      expect((await none.json()).message).toBeTruthy();
 
-    const wrong = await t.admin(method, path, body, { authorization: basic({ username: ADMIN_USER.username, password: 'not-the-password' }) });
-    expect(wrong.status).toBe(401);
-    expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic /);
+      const wrong = await t.admin(method, path, body, {
+        authorization: basic({ username: ADMIN_USER.username, password: 'not-the-password' }),
+      });
+      expect(wrong.status).toBe(401);
+      expect(wrong.headers.get('www-authenticate')).toMatch(/^Basic /);
 
-    const apiUser = await t.api(method, path, body);
-    expect(apiUser.status).toBe(403);
-    expect((await apiUser.json()).message).toBeTruthy();
-  });
+      const apiUser = await t.api(method, path, body);
+      expect(apiUser.status).toBe(403);
+      expect((await apiUser.json()).message).toBeTruthy();
+    },
+  );
 
   it('the queues dashboard lists the three queues for an admin', async () => {
     const page = await t.admin('GET', '/admin/queues');
@@ -198,6 +203,6 @@ describe('the admin page', () => {
     await put('reopen', basic(ODD_ADMIN));
     const html = await (await t.admin('GET', '/admin', undefined, { authorization: basic(ODD_ADMIN) })).text();
     expect(html).not.toContain('<b>Brien</b>');
-    expect(html).toContain('o\'&lt;b&gt;Brien&lt;/b&gt;&amp;&quot;x&quot;');
+    expect(html).toContain("o'&lt;b&gt;Brien&lt;/b&gt;&amp;&quot;x&quot;");
   });
 });

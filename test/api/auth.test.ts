@@ -48,7 +48,7 @@ async function expectChallenge(res: Response): Promise<void> {
   await expectError(res, 401);
 }
 
-describe('the Call API needs the API users\' HTTP Basic credentials', () => {
+describe("the Call API needs the API users' HTTP Basic credentials", () => {
   it.each(WRONG)('%s: 401 with a Basic challenge on every endpoint', async (_what, headers) => {
     for (const [method, path, body] of endpoints()) {
       const res = headers ? await t.api(method, path, body, headers) : await anonymous(t, method, path, body);

@@ -67,7 +67,13 @@ export async function expectError(res: Response, status: number, message?: strin
 }
 
 /** A request without any credentials (the test client always adds the API user's). */
-export function anonymous(t: TestClient, method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Response> {
+export function anonymous(
+  t: TestClient,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<Response> {
   return fetch(t.url + path, {
     method,
     headers: { ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },

@@ -199,7 +199,11 @@ describe('GET / PATCH /apps/api/v1/calls/{id}/customer_flag', () => {
     const cleared = await t.api('PATCH', flags(call.id), { bad_actor: false });
     expect(await cleared.json()).toEqual({ verified_customer: true, bad_actor: false, repeat_customer: false });
 
-    expect(await (await t.api('GET', flags(call.id))).json()).toEqual({ verified_customer: true, bad_actor: false, repeat_customer: false });
+    expect(await (await t.api('GET', flags(call.id))).json()).toEqual({
+      verified_customer: true,
+      bad_actor: false,
+      repeat_customer: false,
+    });
     const stored = await getCall(t, call.id);
     expect(stored.customer_flag).toEqual({ verified_customer: true, bad_actor: false, repeat_customer: false });
     expect(stored.status).toBe('scheduled');
@@ -225,7 +229,11 @@ describe('GET / PATCH /apps/api/v1/calls/{id}/customer_flag', () => {
   ])('400 for %s, and nothing changes', async (_what, body) => {
     const call = await createCall(t);
     await expectError(await t.api('PATCH', flags(call.id), body), 400);
-    expect(await (await t.api('GET', flags(call.id))).json()).toEqual({ verified_customer: false, bad_actor: false, repeat_customer: false });
+    expect(await (await t.api('GET', flags(call.id))).json()).toEqual({
+      verified_customer: false,
+      bad_actor: false,
+      repeat_customer: false,
+    });
   });
 
   it('404 for an unknown call on GET and PATCH', async () => {

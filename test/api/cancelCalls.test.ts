@@ -96,12 +96,16 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
     expect(location!.endsWith(`/${accepted.id}`)).toBe(true);
     expect(['in_progress', 'completed']).toContain(accepted.status);
 
-    const op = await waitFor(async () => {
-      const r = await t.api('GET', location!);
-      expect(r.status).toBe(200);
-      const body = await r.json();
-      return body.status === 'completed' ? body : null;
-    }, 10_000, 'the bulk cancel to complete');
+    const op = await waitFor(
+      async () => {
+        const r = await t.api('GET', location!);
+        expect(r.status).toBe(200);
+        const body = await r.json();
+        return body.status === 'completed' ? body : null;
+      },
+      10_000,
+      'the bulk cancel to complete',
+    );
     expect(op).toEqual({
       id: accepted.id,
       status: 'completed',
@@ -125,10 +129,14 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
     const res = await bulkCancel({ call_ids: ids });
     expect(res.status).toBe(202);
     const location = res.headers.get('location')!;
-    const op = await waitFor(async () => {
-      const body = await (await t.api('GET', location)).json();
-      return body.status === 'completed' ? body : null;
-    }, 15_000, 'the 1,000-id bulk cancel to complete');
+    const op = await waitFor(
+      async () => {
+        const body = await (await t.api('GET', location)).json();
+        return body.status === 'completed' ? body : null;
+      },
+      15_000,
+      'the 1,000-id bulk cancel to complete',
+    );
     expect(op.results).toHaveLength(1000);
     expect(op.results.every((r: { result: string }) => r.result === 'not_found')).toBe(true);
   });

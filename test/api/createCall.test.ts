@@ -43,7 +43,11 @@ const INVALID: Array<[string, Record<string, unknown>, string]> = [
   ['scheduled_at unparseable', callBody({ scheduled_at: 'tomorrow at noon' }), 'scheduled_at must be a valid future time'],
   ['scheduled_at without offset', callBody({ scheduled_at: '2030-01-01T10:00:00' }), 'scheduled_at must be a valid future time'],
   ['scheduled_at a date only', callBody({ scheduled_at: '2030-01-01' }), 'scheduled_at must be a valid future time'],
-  ['scheduled_at a day that does not exist', callBody({ scheduled_at: '2030-02-30T10:00:00Z' }), 'scheduled_at must be a valid future time'],
+  [
+    'scheduled_at a day that does not exist',
+    callBody({ scheduled_at: '2030-02-30T10:00:00Z' }),
+    'scheduled_at must be a valid future time',
+  ],
   ['scheduled_at month 13', callBody({ scheduled_at: '2030-13-01T10:00:00Z' }), 'scheduled_at must be a valid future time'],
   ['scheduled_at a number', callBody({ scheduled_at: 1893456000000 }), 'scheduled_at must be a valid future time'],
   ['lang unknown', callBody({ lang: 'xy' }), "Language 'xy' is not found"],

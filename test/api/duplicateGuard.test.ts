@@ -28,10 +28,14 @@ function openRecord(id: string): string {
 
 /** Waits until no CRM side effect is waiting, running or delayed: every comment that will be written has been. */
 async function crmEffectsSettled(): Promise<void> {
-  await waitFor(async () => {
-    const c = await t.app.services.queues.crmEffects.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
-    return Object.values(c).every((n) => n === 0);
-  }, 10_000, 'CRM side effects to settle');
+  await waitFor(
+    async () => {
+      const c = await t.app.services.queues.crmEffects.getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+      return Object.values(c).every((n) => n === 0);
+    },
+    10_000,
+    'CRM side effects to settle',
+  );
 }
 
 const activeComments = (ticket: string) => crm.commentsOn(ticket).filter((c) => c === ACTIVE_CALL_MESSAGE);
@@ -60,10 +64,14 @@ describe('duplicate guard: one scheduled call per CRM record', () => {
     expect(activeComments(ticket)).toEqual([ACTIVE_CALL_MESSAGE]);
     expect(crm.commentsOn(ticket)).toHaveLength(1);
     // The comment is on the call's timeline too.
-    const call = await waitFor(async () => {
-      const c = await getCall(t, first.id);
-      return c.events.some((e) => e.type === 'comment_written') ? c : null;
-    }, 10_000, 'the comment_written event');
+    const call = await waitFor(
+      async () => {
+        const c = await getCall(t, first.id);
+        return c.events.some((e) => e.type === 'comment_written') ? c : null;
+      },
+      10_000,
+      'the comment_written event',
+    );
     expect(call.status).toBe('scheduled');
   });
 
@@ -124,7 +132,7 @@ describe('duplicate guard: one scheduled call per CRM record', () => {
     expect(c.id).not.toBe(d.id);
   });
 
-  it('with a CRM configured, ticket_id must have that CRM\'s id format', async () => {
+  it("with a CRM configured, ticket_id must have that CRM's id format", async () => {
     const before = await totalCalls(t);
     await expectError(await t.api('POST', CALLS, callBody({ ticket_id: 'has-dash' })), 400, 'ticket_id is not well formed');
     await expectError(await t.api('POST', CALLS, callBody({ ticket_id: 'A'.repeat(19) })), 400, 'ticket_id is not well formed');

@@ -19,7 +19,13 @@ afterAll(async () => {
 });
 
 /** Sends a raw body with the API user's credentials and the given content type. */
-function raw(method: string, path: string, body: string | undefined, contentType = 'application/json', auth = basic(API_USER)): Promise<Response> {
+function raw(
+  method: string,
+  path: string,
+  body: string | undefined,
+  contentType = 'application/json',
+  auth = basic(API_USER),
+): Promise<Response> {
   return fetch(t.url + path, { method, headers: { authorization: auth, ...(contentType ? { 'content-type': contentType } : {}) }, body });
 }
 
@@ -38,7 +44,10 @@ describe('robustness of the HTTP layer (SPEC 8)', () => {
     const before = await totalCalls(t);
     expect(OVER_1_MB.length).toBeGreaterThan(1024 * 1024);
     await expectError(await raw('POST', CALLS, OVER_1_MB), 413);
-    await expectError(await raw('PATCH', `${CALLS}/scheduled/cancel`, JSON.stringify({ call_ids: [call.id], pad: 'x'.repeat(1_100_000) })), 413);
+    await expectError(
+      await raw('PATCH', `${CALLS}/scheduled/cancel`, JSON.stringify({ call_ids: [call.id], pad: 'x'.repeat(1_100_000) })),
+      413,
+    );
     await expectError(await raw('POST', '/rest/api/v1/callback', OVER_1_MB, 'application/json', `Bearer ${SKILL_TOKEN}`), 413);
     expect(await totalCalls(t)).toBe(before);
     expect((await getCall(t, call.id)).status).toBe('scheduled');
@@ -50,11 +59,14 @@ describe('robustness of the HTTP layer (SPEC 8)', () => {
     expect((await raw('POST', CALLS, body)).status).toBe(201);
   });
 
-  it.each(['[]', '[{"call_type":"Voice Scheduled (API)"}]', '"a string"', '42', 'null', 'true'])('a JSON %s body instead of an object is a 400', async (body) => {
-    const before = await totalCalls(t);
-    await expectError(await raw('POST', CALLS, body), 400);
-    expect(await totalCalls(t)).toBe(before);
-  });
+  it.each(['[]', '[{"call_type":"Voice Scheduled (API)"}]', '"a string"', '42', 'null', 'true'])(
+    'a JSON %s body instead of an object is a 400',
+    async (body) => {
+      const before = await totalCalls(t);
+      await expectError(await raw('POST', CALLS, body), 400);
+      expect(await totalCalls(t)).toBe(before);
+    },
+  );
 
   it('a POST without a body is a 400', async () => {
     await expectError(await raw('POST', CALLS, undefined, ''), 400);

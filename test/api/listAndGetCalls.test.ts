@@ -48,11 +48,14 @@ describe('GET /apps/api/v1/calls/{id}', () => {
     expect(call).toEqual(ticketCalls.scheduled);
   });
 
-  it.each(['999999', '0', 'abc', '-1', '1.5', '12abc', '99999999999999999999'])('404 {"message": "Call not found"} for id %s', async (id) => {
-    const res = await t.api('GET', `${CALLS}/${id}`);
-    expect(res.status).toBe(404);
-    expect(await res.json()).toEqual({ message: 'Call not found' });
-  });
+  it.each(['999999', '0', 'abc', '-1', '1.5', '12abc', '99999999999999999999'])(
+    '404 {"message": "Call not found"} for id %s',
+    async (id) => {
+      const res = await t.api('GET', `${CALLS}/${id}`);
+      expect(res.status).toBe(404);
+      expect(await res.json()).toEqual({ message: 'Call not found' });
+    },
+  );
 });
 
 describe('GET /apps/api/v1/calls', () => {

@@ -25,12 +25,33 @@ afterAll(async () => {
 });
 
 const create = (t: TestClient, ticket_id: string) =>
-  t.api('POST', '/apps/api/v1/calls', { call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(600_000), ticket_id });
+  t.api('POST', '/apps/api/v1/calls', {
+    call_type: 'Voice Scheduled (API)',
+    menu_id: 9,
+    end_user_number: '+18596579625',
+    scheduled_at: inMs(600_000),
+    ticket_id,
+  });
 
 describe.each([
-  ['servicenow', { provider: 'servicenow', servicenow: { instanceUrl: 'http://127.0.0.1:9', username: 'u', password: 'p' } }, 'INC0010001', 'inc0010001'],
-  ['servicenow sys_id', { provider: 'servicenow', servicenow: { instanceUrl: 'http://127.0.0.1:9', username: 'u', password: 'p' } }, '9d385017c611228701d22104cc95c371', '9D385017C611228701D22104CC95C371'],
-  ['salesforce', { provider: 'salesforce', salesforce: { instanceUrl: 'http://127.0.0.1:9', accessToken: 't' } }, '500Hs00001AbCdE', `500Hs00001AbCdE${salesforceIdSuffix('500Hs00001AbCdE')}`],
+  [
+    'servicenow',
+    { provider: 'servicenow', servicenow: { instanceUrl: 'http://127.0.0.1:9', username: 'u', password: 'p' } },
+    'INC0010001',
+    'inc0010001',
+  ],
+  [
+    'servicenow sys_id',
+    { provider: 'servicenow', servicenow: { instanceUrl: 'http://127.0.0.1:9', username: 'u', password: 'p' } },
+    '9d385017c611228701d22104cc95c371',
+    '9D385017C611228701D22104CC95C371',
+  ],
+  [
+    'salesforce',
+    { provider: 'salesforce', salesforce: { instanceUrl: 'http://127.0.0.1:9', accessToken: 't' } },
+    '500Hs00001AbCdE',
+    `500Hs00001AbCdE${salesforceIdSuffix('500Hs00001AbCdE')}`,
+  ],
 ])('%s', (_name, crm, spelling, otherSpelling) => {
   it('refuses a second call for the same record spelled differently, and finds it by either spelling', async () => {
     const t = await start(crm);

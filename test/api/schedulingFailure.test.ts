@@ -20,7 +20,11 @@ describe('when the delayed job cannot be stored', () => {
   it('answers 503, leaves no scheduled call behind and frees the record for the retry', async () => {
     await t.app.services.queues.fire.close(); // the queue connection is gone; the store still works
     const res = await t.api('POST', '/apps/api/v1/calls', {
-      call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(60_000), ticket_id: 'SF-1',
+      call_type: 'Voice Scheduled (API)',
+      menu_id: 9,
+      end_user_number: '+18596579625',
+      scheduled_at: inMs(60_000),
+      ticket_id: 'SF-1',
     });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).not.toBeNull();

@@ -68,7 +68,7 @@ describe('POST /rest/api/v1/callback', () => {
 
   it.each<[string, unknown, string]>([
     ['malformed JSON', '{"skill": "Online Requests", "callbackNumber": ', `Bearer ${SKILL_TOKEN}`],
-    ['the seed\'s trailing comma', '{"skill": "Online Requests", "callbackNumber": "3855551234", }', `Bearer ${SKILL_TOKEN}`],
+    ["the seed's trailing comma", '{"skill": "Online Requests", "callbackNumber": "3855551234", }', `Bearer ${SKILL_TOKEN}`],
     ['a JSON array', '["Online Requests"]', `Bearer ${SKILL_TOKEN}`],
     ['a missing skill', { callbackNumber: '3855551234' }, `Bearer ${SKILL_TOKEN}`],
     ['an empty skill', { skill: '', callbackNumber: '3855551234' }, `Bearer ${SKILL_TOKEN}`],
@@ -91,7 +91,7 @@ describe('POST /rest/api/v1/callback', () => {
     ['an unknown token', 'Bearer not-a-configured-token-000000'],
     ['a token with a wrong character', `Bearer ${SKILL_TOKEN.slice(0, -1)}X`],
     ['the token without the Bearer scheme', SKILL_TOKEN],
-    ['the API user\'s Basic credentials', basic(API_USER)],
+    ["the API user's Basic credentials", basic(API_USER)],
   ])('401 for %s, and no call is created', async (_what, auth) => {
     const before = await totalCalls(t);
     await expectError(await callback({ skill: 'Online Requests', callbackNumber: '3855551234' }, auth), 401);

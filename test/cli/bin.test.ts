@@ -31,7 +31,10 @@ const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise
 
 /** Transpiles `entry` and every local module it imports, as `tsc -p tsconfig.build.json` lays them out in dist/. */
 function compileCli(entry: string, outDir: string): void {
-  const { options } = ts.convertCompilerOptionsFromJson(JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')).compilerOptions, repoRoot);
+  const { options } = ts.convertCompilerOptionsFromJson(
+    JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')).compilerOptions,
+    repoRoot,
+  );
   const todo = [entry];
   const done = new Set<string>();
   while (todo.length) {
@@ -40,7 +43,12 @@ function compileCli(entry: string, outDir: string): void {
     done.add(file);
     const source = readFileSync(file, 'utf8');
     // The package is "type": "module", so NodeNext emits ES modules; a lone transpileModule cannot see that.
-    const compilerOptions = { ...options, module: ts.ModuleKind.ES2022, moduleResolution: ts.ModuleResolutionKind.Bundler, sourceMap: false };
+    const compilerOptions = {
+      ...options,
+      module: ts.ModuleKind.ES2022,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      sourceMap: false,
+    };
     const { outputText, diagnostics } = ts.transpileModule(source, { compilerOptions, fileName: file, reportDiagnostics: true });
     expect(diagnostics ?? []).toEqual([]);
     const out = join(outDir, relative(repoRoot, file)).replace(/\.ts$/, '.js');

@@ -38,10 +38,17 @@ interface Run {
 }
 
 /** Runs the CLI in this process with the admin credentials in the environment (as an operator would). */
-async function cli(args: string[], env: NodeJS.ProcessEnv = { CBO_URL: t.url, CBO_ADMIN_USER: ADMIN_USER.username, CBO_ADMIN_PASSWORD: ADMIN_USER.password }): Promise<Run> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = { CBO_URL: t.url, CBO_ADMIN_USER: ADMIN_USER.username, CBO_ADMIN_PASSWORD: ADMIN_USER.password },
+): Promise<Run> {
   let stdout = '';
   let stderr = '';
-  const code = await runCli(args, { stdout: { write: (s: string) => (stdout += s) }, stderr: { write: (s: string) => (stderr += s) }, env });
+  const code = await runCli(args, {
+    stdout: { write: (s: string) => (stdout += s) },
+    stderr: { write: (s: string) => (stderr += s) },
+    env,
+  });
   return { code, stdout, stderr };
 }
 
@@ -79,7 +86,9 @@ describe('callback-orchestrator policy', () => {
     const res = await cli(['policy', 'set', 'close']);
     expect(res.code).toBe(1);
     expect(res.stdout).toBe('');
-    expect(res.stderr).toBe('callback-orchestrator: 400 Bad Request: salesforce.closedRecordPolicy must be one of: dont_check, reopen, cancel\n');
+    expect(res.stderr).toBe(
+      'callback-orchestrator: 400 Bad Request: salesforce.closedRecordPolicy must be one of: dont_check, reopen, cancel\n',
+    );
     expect(await policyNow()).toBe('cancel');
   });
 
@@ -166,7 +175,9 @@ describe('connection and errors', () => {
   it('defaults to http://127.0.0.1:8080 when no URL is given', async () => {
     const res = await cli(['policy', 'get'], { CBO_ADMIN_USER: 'admin', CBO_ADMIN_PASSWORD: 'x' });
     expect(res.code).not.toBe(0);
-    expect(res.stderr).toMatch(/^callback-orchestrator: (cannot reach http:\/\/127\.0\.0\.1:8080|401 Unauthorized from http:\/\/127\.0\.0\.1:8080|.*127\.0\.0\.1:8080)/);
+    expect(res.stderr).toMatch(
+      /^callback-orchestrator: (cannot reach http:\/\/127\.0\.0\.1:8080|401 Unauthorized from http:\/\/127\.0\.0\.1:8080|.*127\.0\.0\.1:8080)/,
+    );
     expect(res.stderr.trimEnd().split('\n')).toHaveLength(1);
   });
 
@@ -186,7 +197,11 @@ describe('connection and errors', () => {
   });
 
   it('an API user: exit 1, 403', async () => {
-    const res = await cli(['policy', 'set', 'reopen'], { CBO_URL: t.url, CBO_ADMIN_USER: API_USER.username, CBO_ADMIN_PASSWORD: API_USER.password });
+    const res = await cli(['policy', 'set', 'reopen'], {
+      CBO_URL: t.url,
+      CBO_ADMIN_USER: API_USER.username,
+      CBO_ADMIN_PASSWORD: API_USER.password,
+    });
     expect(res.code).toBe(1);
     expect(res.stderr).toMatch(/^callback-orchestrator: 403 Forbidden from .*: user "key" is not an admin user/);
   });
@@ -207,15 +222,27 @@ describe('connection and errors', () => {
 
 describe('as a child process', () => {
   const exec = promisify(execFile);
-  const env = (extra: NodeJS.ProcessEnv) => ({ ...process.env, CBO_URL: t.url, CBO_ADMIN_USER: ADMIN_USER.username, CBO_ADMIN_PASSWORD: ADMIN_USER.password, ...extra });
+  const env = (extra: NodeJS.ProcessEnv) => ({
+    ...process.env,
+    CBO_URL: t.url,
+    CBO_ADMIN_USER: ADMIN_USER.username,
+    CBO_ADMIN_PASSWORD: ADMIN_USER.password,
+    ...extra,
+  });
 
   it('exits 0 and prints JSON on success', async () => {
-    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'policy', 'get', '--json'], { cwd: repoRoot, env: env({}) });
+    const { stdout } = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'policy', 'get', '--json'], {
+      cwd: repoRoot,
+      env: env({}),
+    });
     expect(JSON.parse(stdout)).toEqual({ salesforce: { closedRecordPolicy: await policyNow() } });
   });
 
   it('exits non-zero with one line on stderr when the server cannot be reached', async () => {
-    const err = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'policy', 'get'], { cwd: repoRoot, env: env({ CBO_URL: deadUrl }) }).then(
+    const err = await exec(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', 'policy', 'get'], {
+      cwd: repoRoot,
+      env: env({ CBO_URL: deadUrl }),
+    }).then(
       () => null,
       (e: { code: number; stderr: string }) => e,
     );

@@ -23,14 +23,28 @@ describe('loadConfig', () => {
   });
 
   it('loads config/example.json when its secrets are in the environment', () => {
-    const env = { CONFIG_FILE: 'config/example.json', API_SECRET: 'a'.repeat(12), XIMA_TOKEN: 't'.repeat(20), ADMIN_PASSWORD: 'b'.repeat(12), SF_TOKEN: 'sf', ZD_TOKEN: 'zd', SN_PASSWORD: 'sn', DIALER_SECRET: 'd'.repeat(20) };
+    const env = {
+      CONFIG_FILE: 'config/example.json',
+      API_SECRET: 'a'.repeat(12),
+      XIMA_TOKEN: 't'.repeat(20),
+      ADMIN_PASSWORD: 'b'.repeat(12),
+      SF_TOKEN: 'sf',
+      ZD_TOKEN: 'zd',
+      SN_PASSWORD: 'sn',
+      DIALER_SECRET: 'd'.repeat(20),
+    };
     const config = loadConfig(env);
     expect(config.crm.salesforce!.accessToken).toBe('sf');
     expect(config.dialer).toMatchObject({ kind: 'webhook', secret: 'd'.repeat(20) });
   });
 
   it('replaces ${VAR} from the environment and uses ${VAR:-fallback} only when unset', () => {
-    const raw = { auth: { apiUsers: [{ username: 'key', password: '${API_SECRET}' }], adminUsers: [{ username: 'admin', password: '${ADMIN:-fallback-pw}' }] } };
+    const raw = {
+      auth: {
+        apiUsers: [{ username: 'key', password: '${API_SECRET}' }],
+        adminUsers: [{ username: 'admin', password: '${ADMIN:-fallback-pw}' }],
+      },
+    };
     const config = parseConfig(raw, { API_SECRET: 'from-env-123', ADMIN: undefined });
     expect(config.auth.apiUsers[0]!.password).toBe('from-env-123');
     expect(config.auth.adminUsers[0]!.password).toBe('fallback-pw');
@@ -51,7 +65,10 @@ describe('loadConfig', () => {
     [{ auth: {}, crm: { provider: 'salesforce' } }, 'crm.salesforce: required when crm.provider is "salesforce"'],
     [{ auth: {}, crm: { provider: 'hubspot' } }, 'crm.provider'],
     [{ auth: {}, dialer: { kind: 'webhook', url: 'not a url', secret: 'x'.repeat(20) } }, 'dialer.url'],
-    [{ auth: {}, menus: [{ id: 9, name: 'M', type: 'web' }], skills: [{ name: 'S', menuId: 7 }] }, 'skills.0.menuId: menu 7 is not configured'],
+    [
+      { auth: {}, menus: [{ id: 9, name: 'M', type: 'web' }], skills: [{ name: 'S', menuId: 7 }] },
+      'skills.0.menuId: menu 7 is not configured',
+    ],
     [{ auth: {}, servr: {} }, 'servr'],
     [{ auth: { apiUsers: [{ username: 'key', password: '' }] } }, 'auth.apiUsers.0.password: must not be empty'],
   ])('rejects a bad file with a message naming the field (%#)', (raw, field) => {
@@ -86,6 +103,8 @@ describe('CRM sections not in use', () => {
     expect(config.crm.zendesk!.token).toBe('zd');
     expect(config.crm.salesforce!.accessToken).toBe('');
     // ... but the selected one does.
-    expect(() => parseConfig(raw, { API_SECRET: 'secret', DIALER_SECRET: 's3cret' })).toThrow(/crm\.zendesk\.token: environment variable ZD_TOKEN is not set/);
+    expect(() => parseConfig(raw, { API_SECRET: 'secret', DIALER_SECRET: 's3cret' })).toThrow(
+      /crm\.zendesk\.token: environment variable ZD_TOKEN is not set/,
+    );
   });
 });

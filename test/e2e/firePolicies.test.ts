@@ -59,10 +59,14 @@ async function schedule(env: Env, ticketId: string | null, inMillis = 800) {
 }
 
 async function settled(env: Env, id: number, status: string) {
-  return waitFor(async () => {
-    const call = await (await env.t.api('GET', `/apps/api/v1/calls/${id}`)).json();
-    return call.status === status ? call : null;
-  }, 15_000, `call ${id} to become ${status}`);
+  return waitFor(
+    async () => {
+      const call = await (await env.t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+      return call.status === status ? call : null;
+    },
+    15_000,
+    `call ${id} to become ${status}`,
+  );
 }
 
 const eventTypes = (call: { events: Array<{ type: string }> }) => call.events.map((e) => e.type);
@@ -191,7 +195,11 @@ describe('CRM outage', () => {
     env.crm.rejectReads = true;
     const explain = await env.t.admin('POST', '/admin/v1/explain', { ticket_id: id });
     expect(explain.status).toBe(200);
-    expect(await explain.json()).toMatchObject({ decision: 'cancel', fail_reason: 'crm_unreachable', comment: CRM_COMMENTS.crm_unreachable });
+    expect(await explain.json()).toMatchObject({
+      decision: 'cancel',
+      fail_reason: 'crm_unreachable',
+      comment: CRM_COMMENTS.crm_unreachable,
+    });
     const call = await settled(env, (await schedule(env, id)).id, 'canceled');
     expect(call.fail_reason).toBe('crm_unreachable');
     await waitFor(() => env.crm.commentsOn(id).length > 0);
@@ -220,7 +228,11 @@ describe('batched reads', () => {
     const created = await Promise.all(
       ids.map(async (id) => {
         const res = await env.t.api('POST', '/apps/api/v1/calls', {
-          call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: due, ticket_id: id,
+          call_type: 'Voice Scheduled (API)',
+          menu_id: 9,
+          end_user_number: '+18596579625',
+          scheduled_at: due,
+          ticket_id: id,
         });
         return (await res.json()).id as number;
       }),

@@ -22,13 +22,17 @@ afterAll(async () => {
 
 const schedule = async (inMillis: number) => {
   const res = await t.api('POST', '/apps/api/v1/calls', {
-    call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(inMillis),
+    call_type: 'Voice Scheduled (API)',
+    menu_id: 9,
+    end_user_number: '+18596579625',
+    scheduled_at: inMs(inMillis),
   });
   expect(res.status).toBe(201);
   return (await res.json()) as { id: number };
 };
 const getCall = async (id: number) => (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
-const queued = (id: number) => waitFor(async () => ((await getCall(id)).status === 'queued' ? getCall(id) : null), 15_000, `call ${id} queued`);
+const queued = (id: number) =>
+  waitFor(async () => ((await getCall(id)).status === 'queued' ? getCall(id) : null), 15_000, `call ${id} queued`);
 
 describe('a scheduled callback fires and reaches the dialer', () => {
   it('waits until scheduled_at, then POSTs the signed call object and becomes queued', async () => {

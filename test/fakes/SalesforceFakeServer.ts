@@ -141,7 +141,9 @@ export class SalesforceFakeServer extends FakeCrmServer {
 
   constructor(options: SalesforceFakeOptions = {}) {
     super();
-    this.accessToken = options.accessToken ?? '00D5g000004FAKE!AQcAQH0dMHZfz972Szmpkb58urFRkgeBGsxL_QJWwYMfAbUeeG7c1E6LYUfiDUkWe6H34r1AAwOR8B8fLEz6n04NPGRrq0FM';
+    this.accessToken =
+      options.accessToken ??
+      '00D5g000004FAKE!AQcAQH0dMHZfz972Szmpkb58urFRkgeBGsxL_QJWwYMfAbUeeG7c1E6LYUfiDUkWe6H34r1AAwOR8B8fLEz6n04NPGRrq0FM';
     this.clientId = options.clientId ?? '3MVG9fakeConsumerKey.callback.orchestrator';
     this.clientSecret = options.clientSecret ?? 'FAKE0CONSUMER0SECRET0123456789';
     this.username = options.username ?? 'integration@callbacks.example.com';
@@ -282,9 +284,7 @@ export class SalesforceFakeServer extends FakeCrmServer {
 
   /** The SOQL statements received, decoded, in order. */
   queries(): string[] {
-    return this.requests
-      .filter((r) => r.path.includes('/query?'))
-      .map((r) => new URL(r.path, this.origin).searchParams.get('q') ?? '');
+    return this.requests.filter((r) => r.path.includes('/query?')).map((r) => new URL(r.path, this.origin).searchParams.get('q') ?? '');
   }
 
   /** Requests to the OAuth token endpoint, with their form fields. */
@@ -425,14 +425,24 @@ export class SalesforceFakeServer extends FakeCrmServer {
     for (const key of Object.keys(body)) {
       if (key === 'Status') continue;
       if (key === 'IsClosed' || key === 'Id' || key === 'CaseNumber' || key === 'CreatedDate') {
-        return sfError(400, 'INVALID_FIELD_FOR_INSERT_UPDATE', `Unable to create/update fields: ${key}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`, [key]);
+        return sfError(
+          400,
+          'INVALID_FIELD_FOR_INSERT_UPDATE',
+          `Unable to create/update fields: ${key}. Please check the security settings of this field and verify that it is read/write for your profile or permission set.`,
+          [key],
+        );
       }
       if (key !== 'Subject') return sfError(400, 'INVALID_FIELD', `No such column '${key}' on sobject of type Case`);
     }
     if ('Status' in body) {
       const status = this.caseStatuses.find((s) => s.ApiName === body.Status);
       if (!status) {
-        return sfError(400, 'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST', `Status: bad value for restricted picklist field: ${String(body.Status)}`, ['Status']);
+        return sfError(
+          400,
+          'INVALID_OR_NULL_FOR_RESTRICTED_PICKLIST',
+          `Status: bad value for restricted picklist field: ${String(body.Status)}`,
+          ['Status'],
+        );
       }
       c.status = status.ApiName;
       c.isClosed = status.IsClosed;
@@ -482,7 +492,9 @@ export class SalesforceFakeServer extends FakeCrmServer {
     const text = body.CommentBody ?? '';
     if (typeof text !== 'string') return sfError(400, 'JSON_PARSER_ERROR', 'CommentBody must be a string');
     if (Buffer.byteLength(text, 'utf8') > MAX_COMMENT_BYTES) {
-      return sfError(400, 'STRING_TOO_LONG', `Body: data value too large: ${text.slice(0, 40)}... (max length=${MAX_COMMENT_BYTES})`, ['CommentBody']);
+      return sfError(400, 'STRING_TOO_LONG', `Body: data value too large: ${text.slice(0, 40)}... (max length=${MAX_COMMENT_BYTES})`, [
+        'CommentBody',
+      ]);
     }
     if (body.IsPublished !== undefined && typeof body.IsPublished !== 'boolean') {
       return sfError(400, 'JSON_PARSER_ERROR', 'Cannot deserialize instance of boolean from VALUE_STRING value', ['IsPublished']);
@@ -513,7 +525,10 @@ export class SalesforceFakeServer extends FakeCrmServer {
 
   private query(soql: string, version: string): JsonReply {
     try {
-      const m = /^\s*SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?)?(?:\s+LIMIT\s+(\d+))?\s*$/is.exec(soql);
+      const m =
+        /^\s*SELECT\s+(.+?)\s+FROM\s+(\w+)(?:\s+WHERE\s+(.+?))?(?:\s+ORDER\s+BY\s+(\w+)(?:\s+(ASC|DESC))?)?(?:\s+LIMIT\s+(\d+))?\s*$/is.exec(
+          soql,
+        );
       if (!m) throw new SoqlError(malformedQuery(`unexpected token in: ${soql.slice(0, 80)}`));
       const object = Object.keys(FIELDS).find((o) => o.toLowerCase() === m[2]!.toLowerCase()) as SObjectName | undefined;
       if (!object) throw new SoqlError(sfError(400, 'INVALID_TYPE', `sObject type '${m[2]}' is not supported.`));
@@ -570,7 +585,11 @@ const methodNotAllowed = (method: string, allowed: string) =>
   sfError(405, 'METHOD_NOT_ALLOWED', `HTTP Method '${method}' not allowed. Allowed are ${allowed}`);
 
 const invalidField = (object: SObjectName, field: string) =>
-  sfError(400, 'INVALID_FIELD', `No such column '${field}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`);
+  sfError(
+    400,
+    'INVALID_FIELD',
+    `No such column '${field}' on entity '${object}'. If you are attempting to use a custom field, be sure to append the '__c' after the custom field name.`,
+  );
 
 /** Field names are case-insensitive in Salesforce; returns the canonical names, or the first unknown name. */
 function resolveFields(object: SObjectName, names: string[]): string[] | string {
@@ -624,7 +643,7 @@ function parseWhere(object: SObjectName, where: string, canonicalId: (raw: strin
     }
     const value = parseValue(field, type, rawValue, canonicalId);
     filters.push((row) => {
-      const c = compare(type === 'id' ? canonicalId(String(row[field])) ?? row[field] : row[field], value);
+      const c = compare(type === 'id' ? (canonicalId(String(row[field])) ?? row[field]) : row[field], value);
       switch (op) {
         case '=':
           return c === 0;
@@ -644,7 +663,8 @@ function parseWhere(object: SObjectName, where: string, canonicalId: (raw: strin
     if (pos >= where.length) return filters;
     const and = /AND\s+/iy;
     and.lastIndex = pos;
-    if (!and.exec(where)) throw new SoqlError(malformedQuery(`unexpected token: '${where.slice(pos, pos + 30).trim()}' (this fake supports AND only)`));
+    if (!and.exec(where))
+      throw new SoqlError(malformedQuery(`unexpected token: '${where.slice(pos, pos + 30).trim()}' (this fake supports AND only)`));
     pos = and.lastIndex;
   }
 }
@@ -658,7 +678,11 @@ function parseValue(field: string, type: FieldType, raw: string, canonicalId: (r
       if (!m) {
         throw new SoqlError(
           quoted
-            ? sfError(400, 'INVALID_FIELD', `value of filter criterion for field '${field}' must be of type dateTime and should not be enclosed in quotes`)
+            ? sfError(
+                400,
+                'INVALID_FIELD',
+                `value of filter criterion for field '${field}' must be of type dateTime and should not be enclosed in quotes`,
+              )
             : malformedQuery(`line 1:${raw.length} no viable alternative at character '${raw}'`),
         );
       }
@@ -666,7 +690,13 @@ function parseValue(field: string, type: FieldType, raw: string, canonicalId: (r
     }
     case 'boolean':
       if (quoted || !/^(true|false)$/i.test(raw)) {
-        throw new SoqlError(sfError(400, 'INVALID_FIELD', `value of filter criterion for field '${field}' must be of type boolean and should not be enclosed in quotes`));
+        throw new SoqlError(
+          sfError(
+            400,
+            'INVALID_FIELD',
+            `value of filter criterion for field '${field}' must be of type boolean and should not be enclosed in quotes`,
+          ),
+        );
       }
       return raw.toLowerCase() === 'true';
     case 'int':

@@ -212,7 +212,10 @@ export class ServiceNowFakeServer extends FakeCrmServer {
     if (rule) {
       return {
         status: 403,
-        body: failure('Operation Failed', `Operation against file '${this.table}' was aborted by Business Rule '${rule}^${row.sys_id}'. Business Rule Stack:${rule}`),
+        body: failure(
+          'Operation Failed',
+          `Operation against file '${this.table}' was aborted by Business Rule '${rule}^${row.sys_id}'. Business Rule Stack:${rule}`,
+        ),
       };
     }
     for (const [field, value] of Object.entries(body as Record<string, unknown>)) {

@@ -19,10 +19,20 @@ afterAll(async () => {
 
 describe('GET /metrics', () => {
   it('exposes scheduled, fired-by-outcome, fire lag and queue depth in Prometheus format', async () => {
-    const res = await t.api('POST', '/apps/api/v1/calls', { call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(300) });
+    const res = await t.api('POST', '/apps/api/v1/calls', {
+      call_type: 'Voice Scheduled (API)',
+      menu_id: 9,
+      end_user_number: '+18596579625',
+      scheduled_at: inMs(300),
+    });
     const { id } = await res.json();
     await waitFor(async () => (await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json()).status === 'queued');
-    const later = await t.api('POST', '/apps/api/v1/calls', { call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(600_000) });
+    const later = await t.api('POST', '/apps/api/v1/calls', {
+      call_type: 'Voice Scheduled (API)',
+      menu_id: 9,
+      end_user_number: '+18596579625',
+      scheduled_at: inMs(600_000),
+    });
     expect(later.status).toBe(201);
 
     const metrics = await fetch(`${t.url}/metrics`); // no credentials needed
@@ -47,15 +57,23 @@ describe('load shedding', () => {
     // Requests whose bodies never finish arriving stay in flight.
     const sockets = Array.from({ length: 3 }, () => {
       const s = net.connect(Number(port), '127.0.0.1');
-      s.write(`POST /apps/api/v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from(`${API_USER.username}:${API_USER.password}`).toString('base64')}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`);
+      s.write(
+        `POST /apps/api/v1/calls HTTP/1.1\r\nHost: x\r\nAuthorization: Basic ${Buffer.from(`${API_USER.username}:${API_USER.password}`).toString('base64')}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{`,
+      );
       return s;
     });
     try {
       // The server holds all three (probes and metrics stay outside the cap, so they still answer).
-      await waitFor(async () => /^http_requests_in_flight 3$/m.test(await (await fetch(`${t.url}/metrics`)).text()), 20_000, '3 requests in flight');
+      await waitFor(
+        async () => /^http_requests_in_flight 3$/m.test(await (await fetch(`${t.url}/metrics`)).text()),
+        20_000,
+        '3 requests in flight',
+      );
       expect((await fetch(`${t.url}/healthz`)).status).toBe(200);
       const shed = await waitFor(async () => {
-        const r = await fetch(`${t.url}/apps/api/v1/calls`, { headers: { authorization: `Basic ${Buffer.from(`${API_USER.username}:${API_USER.password}`).toString('base64')}` } });
+        const r = await fetch(`${t.url}/apps/api/v1/calls`, {
+          headers: { authorization: `Basic ${Buffer.from(`${API_USER.username}:${API_USER.password}`).toString('base64')}` },
+        });
         return r.status === 503 ? r : null;
       });
       expect(shed.headers.get('retry-after')).toBe('1');

@@ -27,7 +27,9 @@ function startProcess(configFile: string, env: Record<string, string> = {}): Chi
 }
 
 const exited = (child: ChildProcess) =>
-  new Promise<number | null>((resolve) => (child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code))));
+  new Promise<number | null>((resolve) =>
+    child.exitCode !== null ? resolve(child.exitCode) : child.once('exit', (code) => resolve(code)),
+  );
 
 beforeAll(async () => {
   await dialer.start();
@@ -66,8 +68,14 @@ describe('the daemon process', () => {
     });
     expect(res.status).toBe(201);
     const { id } = await res.json();
-    await fetch(`${url}/rest/api/v1/callback`, { method: 'POST', headers: { authorization: `Bearer ${SKILL_TOKEN}`, 'content-type': 'application/json' }, body: JSON.stringify({ skill: 'Online Requests', callbackNumber: '3855551234' }) });
-    await fetch(`${url}/apps/api/v1/calls`, { headers: { authorization: `Basic ${Buffer.from('key:wrong-password-1').toString('base64')}` } });
+    await fetch(`${url}/rest/api/v1/callback`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${SKILL_TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ skill: 'Online Requests', callbackNumber: '3855551234' }),
+    });
+    await fetch(`${url}/apps/api/v1/calls`, {
+      headers: { authorization: `Basic ${Buffer.from('key:wrong-password-1').toString('base64')}` },
+    });
 
     await waitFor(() => dialer.forCall(id).length > 0, 10_000, 'the dial to start');
     proc!.kill('SIGTERM');
@@ -78,7 +86,15 @@ describe('the daemon process', () => {
 
     const lines = output.trim().split('\n');
     for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
-    for (const secret of [API_USER.password, ADMIN_USER.password, SKILL_TOKEN, DIALER_SECRET, 'wrong-password-1', '8596579625', '3855551234']) {
+    for (const secret of [
+      API_USER.password,
+      ADMIN_USER.password,
+      SKILL_TOKEN,
+      DIALER_SECRET,
+      'wrong-password-1',
+      '8596579625',
+      '3855551234',
+    ]) {
       expect(output).not.toContain(secret);
     }
     expect(output).toContain('***9625');

@@ -18,7 +18,12 @@ afterAll(async () => {
   await redis.stop();
 });
 
-const body = (scheduledAt: string) => ({ call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: scheduledAt });
+const body = (scheduledAt: string) => ({
+  call_type: 'Voice Scheduled (API)',
+  menu_id: 9,
+  end_user_number: '+18596579625',
+  scheduled_at: scheduledAt,
+});
 
 describe('Redis outage', () => {
   it('answers 503 while Redis is down and fires a callback scheduled before the outage once it is back', async () => {
@@ -43,12 +48,16 @@ describe('Redis outage', () => {
     await new Promise((r) => setTimeout(r, 3000)); // the callback comes due while Redis is away
     await redis.start();
     await waitFor(async () => (await fetch(`${t.url}/readyz`)).status === 200, 15_000, 'readyz to recover');
-    const fired = await waitFor(async () => {
-      const r = await t.api('GET', `/apps/api/v1/calls/${id}`);
-      if (r.status !== 200) return null;
-      const call = await r.json();
-      return call.status === 'queued' ? call : null;
-    }, 20_000, 'the callback to fire after the outage');
+    const fired = await waitFor(
+      async () => {
+        const r = await t.api('GET', `/apps/api/v1/calls/${id}`);
+        if (r.status !== 200) return null;
+        const call = await r.json();
+        return call.status === 'queued' ? call : null;
+      },
+      20_000,
+      'the callback to fire after the outage',
+    );
     expect(fired.events.filter((e: { type: string }) => e.type === 'dialed')).toHaveLength(1);
     expect((await t.api('POST', '/apps/api/v1/calls', body(inMs(60_000)))).status).toBe(201);
   });

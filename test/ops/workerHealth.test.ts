@@ -24,7 +24,12 @@ afterAll(async () => {
 describe('a worker-only process', () => {
   it('fires what the API-only process scheduled, and reports it on its own /healthz, /readyz and /metrics', async () => {
     expect(worker.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
-    const res = await api.api('POST', '/apps/api/v1/calls', { call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+18596579625', scheduled_at: inMs(300) });
+    const res = await api.api('POST', '/apps/api/v1/calls', {
+      call_type: 'Voice Scheduled (API)',
+      menu_id: 9,
+      end_user_number: '+18596579625',
+      scheduled_at: inMs(300),
+    });
     const { id } = await res.json();
     await waitFor(async () => (await (await api.api('GET', `/apps/api/v1/calls/${id}`)).json()).status === 'queued');
 

@@ -17,7 +17,11 @@ export class PrivateRedis {
   async start(): Promise<void> {
     if (!this.port) this.port = await freePort();
     // appendonly: a restart keeps the data, as the compose file's Redis does.
-    this.proc = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir], { stdio: 'ignore' });
+    this.proc = spawn(
+      'redis-server',
+      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'yes', '--dir', this.dir],
+      { stdio: 'ignore' },
+    );
     await waitForPort(this.port, true);
   }
 

@@ -18,17 +18,23 @@ export const basic = (u: { username: string; password: string }) =>
 export async function startTestApp(config: AppConfig, options: Partial<AppOptions> = {}): Promise<TestClient> {
   const app = await startApp(config, { api: true, worker: true, routes: [adminRoutes], stalledIntervalMs: 1000, ...options });
   const url = app.url ?? '';
-  const call = (auth: string) => async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
-    fetch(url + path, {
-      method,
-      headers: { authorization: auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
-      body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    });
+  const call =
+    (auth: string) =>
+    async (method: string, path: string, body?: unknown, headers: Record<string, string> = {}) =>
+      fetch(url + path, {
+        method,
+        headers: { authorization: auth, ...(body !== undefined ? { 'content-type': 'application/json' } : {}), ...headers },
+        body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
+      });
   return { app, url, api: call(basic(API_USER)), admin: call(basic(ADMIN_USER)) };
 }
 
 /** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
-export async function waitFor<T>(check: () => Promise<T | undefined | null | false> | T | undefined | null | false, timeoutMs = 10_000, what = 'condition'): Promise<T> {
+export async function waitFor<T>(
+  check: () => Promise<T | undefined | null | false> | T | undefined | null | false,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

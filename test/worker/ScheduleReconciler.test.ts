@@ -25,9 +25,18 @@ afterAll(async () => {
 });
 
 const newCall = (ticket: string): NewCall => ({
-  parent_id: null, lang: 'en', call_type: 'Voice Scheduled (API)', created_at: new Date().toISOString(),
-  scheduled_at: new Date(Date.now() + 3_600_000).toISOString(), menu_id: 9, end_user_number: '+18596579625',
-  ticket_id: ticket, record_key: ticket, recording_permission: 'not_asked', source: 'api', skill: null,
+  parent_id: null,
+  lang: 'en',
+  call_type: 'Voice Scheduled (API)',
+  created_at: new Date().toISOString(),
+  scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
+  menu_id: 9,
+  end_user_number: '+18596579625',
+  ticket_id: ticket,
+  record_key: ticket,
+  recording_permission: 'not_asked',
+  source: 'api',
+  skill: null,
 });
 
 describe('ScheduleReconciler', () => {
@@ -48,9 +57,13 @@ describe('ScheduleReconciler', () => {
     const stuck = await calls.create({ ...newCall('R3'), scheduled_at: new Date(Date.now() + 50).toISOString() }, new Date());
     if (!stuck.created) throw new Error('setup');
     await queues.scheduleFire(stuck.call.id, new Date(stuck.call.scheduled_at));
-    const failing = new Worker(QUEUE_NAMES.fire, async (j) => {
-      if (j.data.callId === stuck.call.id) throw new UnrecoverableError('worker crashed in a way nobody recorded');
-    }, { connection, prefix });
+    const failing = new Worker(
+      QUEUE_NAMES.fire,
+      async (j) => {
+        if (j.data.callId === stuck.call.id) throw new UnrecoverableError('worker crashed in a way nobody recorded');
+      },
+      { connection, prefix },
+    );
     const job = await waitFor(async () => {
       const j = await queues.fire.getJob(fireJobId(stuck.call.id));
       return j && (await j.getState()) === 'failed' ? j : null;

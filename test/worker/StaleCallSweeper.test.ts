@@ -16,9 +16,18 @@ afterAll(async () => {
 });
 
 const newCall = (ticket: string): NewCall => ({
-  parent_id: null, lang: 'en', call_type: 'Voice Scheduled (API)', created_at: new Date().toISOString(),
-  scheduled_at: new Date().toISOString(), menu_id: 9, end_user_number: '+18596579625',
-  ticket_id: ticket, record_key: ticket, recording_permission: 'not_asked', source: 'api', skill: null,
+  parent_id: null,
+  lang: 'en',
+  call_type: 'Voice Scheduled (API)',
+  created_at: new Date().toISOString(),
+  scheduled_at: new Date().toISOString(),
+  menu_id: 9,
+  end_user_number: '+18596579625',
+  ticket_id: ticket,
+  record_key: ticket,
+  recording_permission: 'not_asked',
+  source: 'api',
+  skill: null,
 });
 
 describe('StaleCallSweeper', () => {

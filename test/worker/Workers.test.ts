@@ -23,8 +23,20 @@ const queues = new CallQueues(connection, prefix);
 const calls = new CallStore(redis, prefix);
 const failures = new Map<number, Error>();
 // The fire step itself is not under test here: it fails the way the case needs.
-const failingFire = { process: async (callId: number) => { throw failures.get(callId)!; } } as unknown as FireProcessor;
-const workers = new Workers(connection, prefix, { concurrency: 2, stalledIntervalMs: 1000 }, failingFire, null, calls, pino({ level: 'silent' }));
+const failingFire = {
+  process: async (callId: number) => {
+    throw failures.get(callId)!;
+  },
+} as unknown as FireProcessor;
+const workers = new Workers(
+  connection,
+  prefix,
+  { concurrency: 2, stalledIntervalMs: 1000 },
+  failingFire,
+  null,
+  calls,
+  pino({ level: 'silent' }),
+);
 
 afterAll(async () => {
   await workers.close();
@@ -35,9 +47,18 @@ afterAll(async () => {
 
 async function dueCall(ticket: string, failure: Error, attempts?: number): Promise<number> {
   const call: NewCall = {
-    parent_id: null, lang: 'en', call_type: 'Voice Scheduled (API)', created_at: new Date().toISOString(),
-    scheduled_at: new Date().toISOString(), menu_id: 9, end_user_number: '+18596579625',
-    ticket_id: ticket, record_key: ticket, recording_permission: 'not_asked', source: 'api', skill: null,
+    parent_id: null,
+    lang: 'en',
+    call_type: 'Voice Scheduled (API)',
+    created_at: new Date().toISOString(),
+    scheduled_at: new Date().toISOString(),
+    menu_id: 9,
+    end_user_number: '+18596579625',
+    ticket_id: ticket,
+    record_key: ticket,
+    recording_permission: 'not_asked',
+    source: 'api',
+    skill: null,
   };
   const created = await calls.create(call, new Date());
   if (!created.created) throw new Error('setup');
@@ -48,10 +69,14 @@ async function dueCall(ticket: string, failure: Error, attempts?: number): Promi
 }
 
 const finalState = (id: number) =>
-  waitFor(async () => {
-    const c = await calls.get(id);
-    return c && c.status !== 'scheduled' ? c : null;
-  }, 10_000, `call ${id} to leave scheduled`);
+  waitFor(
+    async () => {
+      const c = await calls.get(id);
+      return c && c.status !== 'scheduled' ? c : null;
+    },
+    10_000,
+    `call ${id} to leave scheduled`,
+  );
 
 describe('Workers: a fire job that fails for good', () => {
   it('ends the call at once when BullMQ fails the job as unrecoverable, and frees its record', async () => {

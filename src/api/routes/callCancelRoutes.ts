@@ -39,7 +39,9 @@ export function registerCallCancelRoutes(app: FastifyInstance, s: AppServices): 
 function parseCallIds(raw: unknown): number[] {
   if (!Array.isArray(raw) || raw.length === 0) throw badRequest('call_ids must be a non-empty array of call ids');
   if (raw.length > MAX_BULK_CANCEL) throw badRequest(`call_ids must not contain more than ${MAX_BULK_CANCEL} ids`);
-  const ids = raw.map((v) => (typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : typeof v === 'string' && /^[1-9]\d{0,15}$/.test(v) ? Number(v) : NaN));
+  const ids = raw.map((v) =>
+    typeof v === 'number' && Number.isSafeInteger(v) && v > 0 ? v : typeof v === 'string' && /^[1-9]\d{0,15}$/.test(v) ? Number(v) : NaN,
+  );
   const bad = raw.find((_, i) => Number.isNaN(ids[i]));
   if (bad !== undefined) throw badRequest(`call_ids must contain only positive integers (got ${JSON.stringify(bad)})`);
   return [...new Set(ids)];

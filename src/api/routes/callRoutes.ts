@@ -16,7 +16,10 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
   if (!created.created) {
     // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
     if (s.crm) await s.effects.requestComment(created.existingCallId, call.ticket_id!, 'active_call_exists', 'refusal');
-    s.logger.info({ ticketId: call.ticket_id, existingCallId: created.existingCallId }, 'call refused: record already has a scheduled call');
+    s.logger.info(
+      { ticketId: call.ticket_id, existingCallId: created.existingCallId },
+      'call refused: record already has a scheduled call',
+    );
     throw new HttpError(409, CRM_COMMENTS.active_call_exists);
   }
   try {
@@ -36,7 +39,13 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
   }
   s.metrics.scheduled.inc({ source: call.source });
   s.logger.info(
-    { callId: created.call.id, ticketId: call.ticket_id, number: maskPhone(call.end_user_number), scheduledAt: call.scheduled_at, source: call.source },
+    {
+      callId: created.call.id,
+      ticketId: call.ticket_id,
+      number: maskPhone(call.end_user_number),
+      scheduledAt: call.scheduled_at,
+      source: call.source,
+    },
     'call scheduled',
   );
   return created.call;
@@ -71,7 +80,8 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
     const reservation = await s.idempotency.reserve(scope, key, fingerprint);
     if (reservation.kind === 'replay') return send(reply, reservation.response);
     if (reservation.kind === 'mismatch') throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
-    if (reservation.kind === 'in_progress') throw new HttpError(409, 'A request with this Idempotency-Key is still in progress', { 'Retry-After': '1' });
+    if (reservation.kind === 'in_progress')
+      throw new HttpError(409, 'A request with this Idempotency-Key is still in progress', { 'Retry-After': '1' });
     try {
       const result = await create(request);
       await s.idempotency.complete(scope, key, fingerprint, result);

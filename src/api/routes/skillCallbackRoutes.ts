@@ -18,7 +18,8 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     let owner: (typeof tokens)[number] | undefined;
     if (match) for (const t of tokens) if (safeEqual(match[1]!, t.token) && !owner) owner = t;
-    if (!owner) throw new HttpError(401, "The authorization header wasn't valid.", { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
+    if (!owner)
+      throw new HttpError(401, "The authorization header wasn't valid.", { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
     request.principal = `token:${tokens.indexOf(owner)}`;
     (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills = owner.skills;
   };

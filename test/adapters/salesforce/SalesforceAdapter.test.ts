@@ -126,7 +126,9 @@ describe('reading cases', () => {
   });
 
   it('splits 2,500 ids into requests of at most 2,000 (via ResilientCrm and when the adapter is called directly)', async () => {
-    const ids = Array.from({ length: 2500 }, (_, i) => (i % 500 === 499 ? fake.newCaseId() : fake.addRecord({ id: '', closed: i % 3 === 0 })));
+    const ids = Array.from({ length: 2500 }, (_, i) =>
+      i % 500 === 499 ? fake.newCaseId() : fake.addRecord({ id: '', closed: i % 3 === 0 }),
+    );
 
     const found = await newCrm().readRecords(ids);
     const posts = fake.requestsTo('/composite/sobjects/Case');
@@ -171,7 +173,15 @@ describe('reading cases', () => {
     const good = fake.addRecord({ id: '', closed: false });
     const adapter = newAdapter();
     const crm = new ResilientCrm(adapter, BUDGET, logger);
-    const bad = ["500Hs00000' OR Id != '", '500Hs00000AbCd', '500Hs00000AbCdEFG', '500Hs00000AbCdEFGHIJ', '500Hs00000AbCdE ', '500Hs-0000AbCdE', ''];
+    const bad = [
+      "500Hs00000' OR Id != '",
+      '500Hs00000AbCd',
+      '500Hs00000AbCdEFG',
+      '500Hs00000AbCdEFGHIJ',
+      '500Hs00000AbCdE ',
+      '500Hs-0000AbCdE',
+      '',
+    ];
 
     for (const id of bad) {
       expect(adapter.isValidRecordId(id), JSON.stringify(id)).toBe(false);
@@ -497,7 +507,11 @@ describe('reopen', () => {
 
     expect(fake.recordStatus(id)).toBe('Working');
     expect(fake.requests).toHaveLength(1);
-    expect(fake.requests[0]).toMatchObject({ method: 'PATCH', path: `/services/data/v62.0/sobjects/Case/${id}`, body: { Status: 'Working' } });
+    expect(fake.requests[0]).toMatchObject({
+      method: 'PATCH',
+      path: `/services/data/v62.0/sobjects/Case/${id}`,
+      body: { Status: 'Working' },
+    });
     expect(await crm.readRecord(id)).toEqual({ id, state: 'open', rawStatus: 'Working' });
   });
 

@@ -157,9 +157,7 @@ describe('ServiceNowAdapter against the Table API fake', () => {
       expect(found.get(cNumber)).toEqual({ id: cNumber, state: 'closed', rawStatus: '6' });
       expect(found.get('INC0088888')?.state).toBe('not_found');
       expect(fake.requests).toHaveLength(1);
-      expect(paramsOf(fake.requests[0]!.path).get('sysparm_query')).toBe(
-        `sys_idIN${a},${b}^ORnumberIN${cNumber},INC0088888`,
-      );
+      expect(paramsOf(fake.requests[0]!.path).get('sysparm_query')).toBe(`sys_idIN${a},${b}^ORnumberIN${cNumber},INC0088888`);
     });
 
     it('counts a 404 that is not the Table API (wrong instanceUrl path) as unreachable, never as not_found', async () => {
@@ -202,9 +200,7 @@ describe('ServiceNowAdapter against the Table API fake', () => {
       expect(adapter.isValidRecordId(bad)).toBe(false);
       await expect(adapter.readRecords([bad], ctx())).rejects.toBeInstanceOf(InvalidRecordIdError);
       await expect(adapter.addComment(bad, CLOSED_COMMENT, ctx())).rejects.toBeInstanceOf(InvalidRecordIdError);
-      await expect(adapter.hasCommentSince(bad, CLOSED_COMMENT, new Date(), ctx())).rejects.toBeInstanceOf(
-        InvalidRecordIdError,
-      );
+      await expect(adapter.hasCommentSince(bad, CLOSED_COMMENT, new Date(), ctx())).rejects.toBeInstanceOf(InvalidRecordIdError);
       await expect(crm.readRecord(bad)).rejects.toBeInstanceOf(InvalidRecordIdError);
       expect(fake.requests).toEqual([]);
     });
@@ -334,9 +330,7 @@ describe('ServiceNowAdapter against the Table API fake', () => {
       expect(fake.requests).toHaveLength(1);
       const req = fake.requests[0]!;
       expect(req.path.split('?')[0]).toBe('/api/now/table/sys_journal_field');
-      expect(paramsOf(req.path).get('sysparm_query')).toBe(
-        `element_id=${id}^element=work_notes^sys_created_on>=2024-03-01 10:00:05`,
-      );
+      expect(paramsOf(req.path).get('sysparm_query')).toBe(`element_id=${id}^element=work_notes^sys_created_on>=2024-03-01 10:00:05`);
       expect(paramsOf(req.path).get('sysparm_fields')).toBe('value,sys_created_on');
     });
 

@@ -77,9 +77,7 @@ describe('ServiceNowFakeServer (Table API imitation)', () => {
       body: JSON.stringify({ work_notes: 'hello', no_such_field: 'x' }),
     });
     expect(res.status).toBe(200);
-    expect(fake.journal(ids[0]!).map(({ element, value }) => ({ element, value }))).toEqual([
-      { element: 'work_notes', value: 'hello' },
-    ]);
+    expect(fake.journal(ids[0]!).map(({ element, value }) => ({ element, value }))).toEqual([{ element: 'work_notes', value: 'hello' }]);
 
     const query = `element_id=${ids[0]}^element=work_notes^sys_created_on>=2000-01-01 00:00:00`;
     const journal = await get(`/api/now/table/sys_journal_field?sysparm_query=${encodeURIComponent(query)}&sysparm_fields=value`);

@@ -24,7 +24,12 @@ export const PRODUCT_WORKER = { concurrency: 50, batchWindowMs: 25 };
  * Starts the fake and the app (API + worker, the real adapter from `crm()`) before the file's tests, and stops
  * both and removes the file's Redis keys after them. `ready` receives the running app.
  */
-export function useProviderApp(name: string, fake: FakeCrmServer, crm: () => Record<string, unknown>, ready: (t: TestClient) => void): void {
+export function useProviderApp(
+  name: string,
+  fake: FakeCrmServer,
+  crm: () => Record<string, unknown>,
+  ready: (t: TestClient) => void,
+): void {
   const prefix = uniquePrefix(name);
   let t: TestClient | undefined;
   beforeAll(async () => {
@@ -83,18 +88,26 @@ export async function getCall(t: TestClient, id: number): Promise<CallView> {
 
 /** Waits until the call reaches `status` (the worker has fired it and decided). */
 export function settled(t: TestClient, id: number, status: string, timeoutMs = 15_000): Promise<CallView> {
-  return waitFor(async () => {
-    const call = await getCall(t, id);
-    return call.status === status ? call : null;
-  }, timeoutMs, `call ${id} to become ${status}`);
+  return waitFor(
+    async () => {
+      const call = await getCall(t, id);
+      return call.status === status ? call : null;
+    },
+    timeoutMs,
+    `call ${id} to become ${status}`,
+  );
 }
 
 /** Waits until the call carries an event of `type` (e.g. comment_written, written by the side-effect job). */
 export function withEvent(t: TestClient, id: number, type: string, timeoutMs = 10_000): Promise<CallView> {
-  return waitFor(async () => {
-    const call = await getCall(t, id);
-    return eventTypes(call).includes(type) ? call : null;
-  }, timeoutMs, `call ${id} to get a ${type} event`);
+  return waitFor(
+    async () => {
+      const call = await getCall(t, id);
+      return eventTypes(call).includes(type) ? call : null;
+    },
+    timeoutMs,
+    `call ${id} to get a ${type} event`,
+  );
 }
 
 /** Waits for the first comment on the record, lets any duplicate arrive, and returns all of them. */

@@ -24,7 +24,12 @@ import {
 
 const fake = new SalesforceFakeServer();
 let t: TestClient;
-useProviderApp('e2e-salesforce', fake, () => fake.crmConfig({ closedRecordPolicy: 'reopen' }), (app) => (t = app));
+useProviderApp(
+  'e2e-salesforce',
+  fake,
+  () => fake.crmConfig({ closedRecordPolicy: 'reopen' }),
+  (app) => (t = app),
+);
 
 const setPolicy = (policy: ClosedRecordPolicy) => t.app.services.settings.setClosedRecordPolicy(policy, 'test');
 const openCase = () => fake.addRecord({ id: '', closed: false });

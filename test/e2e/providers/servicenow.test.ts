@@ -23,11 +23,17 @@ import {
 
 const fake = new ServiceNowFakeServer();
 let t: TestClient;
-useProviderApp('e2e-servicenow', fake, () => fake.crmConfig(), (app) => (t = app));
+useProviderApp(
+  'e2e-servicenow',
+  fake,
+  () => fake.crmConfig(),
+  (app) => (t = app),
+);
 
 const newSysId = () => randomBytes(16).toString('hex');
 const addIncident = (state: string, active: boolean) => fake.addRecord({ id: newSysId(), closed: !active, status: state });
-const writesTo = (sysId: string) => fake.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith(`/api/now/table/incident/${sysId}`));
+const writesTo = (sysId: string) =>
+  fake.requests.filter((r) => r.method === 'PATCH' && r.path.startsWith(`/api/now/table/incident/${sysId}`));
 
 describe.concurrent('servicenow: what happens when a callback fires', () => {
   it('open incident: the call is queued for the dialer, no work note', async () => {

@@ -124,7 +124,12 @@ async function startScenario(name: string, fake: FakeCrmServer): Promise<Scenari
 describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
   it.each([
     ['zendesk', () => new ZendeskFakeServer(), (f: FakeCrmServer) => f.addRecord({ id: '', closed: true, status: 'solved' }), 'PUT'],
-    ['servicenow', () => new ServiceNowFakeServer(), (f: FakeCrmServer) => f.addRecord({ id: randomBytes(16).toString('hex'), closed: false, status: '7' }), 'PATCH'],
+    [
+      'servicenow',
+      () => new ServiceNowFakeServer(),
+      (f: FakeCrmServer) => f.addRecord({ id: randomBytes(16).toString('hex'), closed: false, status: '7' }),
+      'PATCH',
+    ],
   ] as const)(
     '%s: killed while the comment write is unanswered; the next worker finds the comment and does not write it again',
     async (name, makeFake, addClosedRecord, writeMethod) => {

@@ -23,7 +23,12 @@ import {
 
 const fake = new ZendeskFakeServer();
 let t: TestClient;
-useProviderApp('e2e-zendesk', fake, () => fake.crmConfig(), (app) => (t = app));
+useProviderApp(
+  'e2e-zendesk',
+  fake,
+  () => fake.crmConfig(),
+  (app) => (t = app),
+);
 
 const updatesOf = (id: string) => fake.requests.filter((r) => r.method === 'PUT' && r.path.startsWith(`/api/v2/tickets/${id}.json`));
 
@@ -62,10 +67,14 @@ describe.concurrent('zendesk: what happens when a callback fires', () => {
     expect(after.events.find((e) => e.type === 'comment_undeliverable')?.detail).toContain(CRM_COMMENTS.record_closed_not_created);
     expect(eventTypes(after)).not.toContain('comment_written');
     // Not retried: the side-effect job ended (completed, not waiting for a retry) after one attempt.
-    const job = await waitFor(async () => {
-      const state = await effectJobState(t, callId, 'comment', 'record_closed_not_created');
-      return state?.state === 'active' ? null : state;
-    }, 5000, 'the comment job to end');
+    const job = await waitFor(
+      async () => {
+        const state = await effectJobState(t, callId, 'comment', 'record_closed_not_created');
+        return state?.state === 'active' ? null : state;
+      },
+      5000,
+      'the comment job to end',
+    );
     expect(job).toEqual({ state: 'completed', attemptsMade: 1 });
     await settle();
     expect(updatesOf(id)).toHaveLength(1);
@@ -111,7 +120,9 @@ describe('zendesk: batched reads', () => {
     const reads = fake.requests.slice(from).filter((r) => r.method === 'GET' && /^\/api\/v2\/tickets\/(show_many|\d+)\.json/.test(r.path));
     const idsRead = reads.flatMap((r) => {
       const url = new URL(r.path, fake.origin);
-      return url.pathname.endsWith('show_many.json') ? (url.searchParams.get('ids') ?? '').split(',') : [/(\d+)\.json$/.exec(url.pathname)![1]!];
+      return url.pathname.endsWith('show_many.json')
+        ? (url.searchParams.get('ids') ?? '').split(',')
+        : [/(\d+)\.json$/.exec(url.pathname)![1]!];
     });
     expect(reads.length).toBeLessThanOrEqual(2);
     expect(reads.every((r) => r.path.startsWith('/api/v2/tickets/show_many.json'))).toBe(true);
