@@ -5,7 +5,7 @@
  * which comment landed on the record.
  */
 import { startApp, type RunningApp } from '../src/App.js';
-import type { CallView } from '../src/api/callView.js';
+import type { CallView } from '../src/calls/callView.js';
 import { parseConfig } from '../src/config/loadConfig.js';
 import type { Dialer } from '../src/dialer/Dialer.js';
 import { createLogger, maskPhone } from '../src/observability/logger.js';

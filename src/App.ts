@@ -26,7 +26,7 @@ import { SettingsStore } from './store/SettingsStore.js';
 import { SideEffectLedger } from './store/SideEffectLedger.js';
 import { BulkCancelProcessor } from './worker/BulkCancelProcessor.js';
 import { CrmEffectProcessor } from './worker/CrmEffectProcessor.js';
-import { FireEvaluator } from './worker/FireFacts.js';
+import { FireEvaluator } from './policy/FireEvaluator.js';
 import { FireProcessor } from './worker/FireProcessor.js';
 import { RecordBatcher } from './worker/RecordBatcher.js';
 import { ScheduleReconciler } from './worker/ScheduleReconciler.js';

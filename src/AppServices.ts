@@ -10,7 +10,7 @@ import type { BulkCancelStore } from './store/BulkCancelStore.js';
 import type { CallStore } from './store/CallStore.js';
 import type { IdempotencyStore } from './store/IdempotencyStore.js';
 import type { SettingsStore } from './store/SettingsStore.js';
-import type { FireEvaluator } from './worker/FireFacts.js';
+import type { FireEvaluator } from './policy/FireEvaluator.js';
 
 /** Everything the HTTP layer and the workers are given (built once in src/App.ts). */
 export interface AppServices {

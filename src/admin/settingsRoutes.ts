@@ -1,7 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppServices } from '../AppServices.js';
 import { badRequest } from '../api/HttpError.js';
-import type { ClosedRecordPolicy } from '../config/schema.js';
+import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { POLICY_VALUES, isPolicyValue, type PolicyValue } from './policyWording.js';
 
 // The admin wording and the config schema must list the same values.

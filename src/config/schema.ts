@@ -1,11 +1,9 @@
 import { z } from 'zod';
+import { closedRecordPolicySchema } from '../policy/ClosedRecordPolicy.js';
 
 /** The whole configuration file (SPEC section 5). Every field is documented in config/example.json. */
 
 const nonEmpty = z.string().min(1);
-
-export const closedRecordPolicySchema = z.enum(['dont_check', 'reopen', 'cancel']);
-export type ClosedRecordPolicy = z.infer<typeof closedRecordPolicySchema>;
 
 const menuSchema = z.strictObject({
   id: z.number().int().positive(),

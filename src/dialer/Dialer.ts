@@ -1,4 +1,4 @@
-import type { CallView } from '../api/callView.js';
+import type { CallView } from '../calls/callView.js';
 
 /** Hands a due call to whatever places the phone call. */
 export interface Dialer {

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CallView } from '../api/callView.js';
+import type { CallView } from '../calls/callView.js';
 import { maskPhone } from '../observability/logger.js';
 import type { Dialer } from './Dialer.js';
 

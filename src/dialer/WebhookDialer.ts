@@ -1,7 +1,7 @@
 import { createHmac } from 'node:crypto';
 import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from 'pino';
-import type { CallView } from '../api/callView.js';
+import type { CallView } from '../calls/callView.js';
 import { DialerUnavailableError, type Dialer } from './Dialer.js';
 
 export interface WebhookDialerConfig {

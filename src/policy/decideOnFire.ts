@@ -1,4 +1,4 @@
-import type { ClosedRecordPolicy } from '../config/schema.js';
+import type { ClosedRecordPolicy } from './ClosedRecordPolicy.js';
 import type { CrmProvider } from '../crm/CrmAdapter.js';
 import type { CrmCommentKey } from './crmComments.js';
 

@@ -1,5 +1,5 @@
 import type { Redis } from 'ioredis';
-import type { ClosedRecordPolicy } from '../config/schema.js';
+import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { storeKeyPrefix } from './storeKeys.js';
 
 export interface PolicyChange {

@@ -1,12 +1,12 @@
 import type { Logger } from 'pino';
 import type { MenuConfig } from '../config/schema.js';
-import { toCallView } from '../api/callView.js';
+import { toCallView } from '../calls/callView.js';
 import type { Dialer } from '../dialer/Dialer.js';
 import type { Metrics } from '../observability/Metrics.js';
 import type { CrmEffects } from '../queue/CrmEffects.js';
 import type { CallRecord, StoredDecision } from '../store/CallRecord.js';
 import type { CallStore } from '../store/CallStore.js';
-import { describeDecision, type FireEvaluator } from './FireFacts.js';
+import { describeDecision, type FireEvaluator } from '../policy/FireEvaluator.js';
 
 /**
  * What happens when a scheduled callback comes due (SPEC section 4). Each step is safe to repeat: the decision

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import type http from 'node:http';
 import { restoreCase, salesforceIdSuffix } from '../../adapters/salesforce/salesforceIds.js';
-import type { ClosedRecordPolicy, SalesforceConfig } from '../../src/config/schema.js';
+import type { SalesforceConfig } from '../../src/config/schema.js';
+import type { ClosedRecordPolicy } from '../../src/policy/ClosedRecordPolicy.js';
 import { FakeCrmServer, type JsonReply, type SeedRecord } from './FakeCrmServer.js';
 
 /**

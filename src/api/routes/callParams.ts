@@ -1,6 +1,6 @@
 import type { AppServices } from '../../AppServices.js';
 import type { CallRecord } from '../../store/CallRecord.js';
-import { toCallView } from '../callView.js';
+import { toCallView } from '../../calls/callView.js';
 import { HttpError, badRequest } from '../HttpError.js';
 
 /** A call id from the path; anything that is not a positive integer cannot name a call. */

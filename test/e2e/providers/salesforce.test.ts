@@ -1,5 +1,5 @@
 import { beforeAll, describe, expect, it } from 'vitest';
-import type { ClosedRecordPolicy } from '../../../src/config/schema.js';
+import type { ClosedRecordPolicy } from '../../../src/policy/ClosedRecordPolicy.js';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
 import { SalesforceFakeServer } from '../../fakes/SalesforceFakeServer.js';
 import { inMs, type TestClient } from '../../support/testApp.js';

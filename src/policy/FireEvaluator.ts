@@ -1,9 +1,18 @@
 import type { Logger } from 'pino';
 import type { CrmProvider, RecordLookup } from '../crm/CrmAdapter.js';
 import { CrmUnreachableError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
-import { decideOnFire, needsLookup, type FireDecision, type FireFacts, type LookupFact } from '../policy/decideOnFire.js';
-import type { CallStore } from '../store/CallStore.js';
-import type { SettingsStore } from '../store/SettingsStore.js';
+import type { ClosedRecordPolicy } from './ClosedRecordPolicy.js';
+import { decideOnFire, needsLookup, type FireDecision, type FireFacts, type LookupFact } from './decideOnFire.js';
+
+/** Where the live Salesforce closed-record policy is read (the settings store). */
+export interface PolicySource {
+  getClosedRecordPolicy(): Promise<ClosedRecordPolicy>;
+}
+
+/** Which calls of a record are active now (the call store's per-record index). */
+export interface ActiveCalls {
+  activeCallIds(recordKey: string): Promise<number[]>;
+}
 
 export interface Evaluation {
   facts: FireFacts;
@@ -23,8 +32,8 @@ export class FireEvaluator {
     private readonly provider: CrmProvider | 'none',
     private readonly readRecord: ((id: string) => Promise<RecordLookup>) | null,
     private readonly recordKey: (ticketId: string) => string,
-    private readonly calls: CallStore,
-    private readonly settings: SettingsStore,
+    private readonly calls: ActiveCalls,
+    private readonly settings: PolicySource,
     private readonly logger: Logger,
   ) {}
 
