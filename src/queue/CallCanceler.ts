@@ -5,6 +5,9 @@ import type { CallQueues } from './CallQueues.js';
 export type CancelOutcome =
   { result: 'canceled'; call: CallRecord } | { result: 'not_found' } | { result: 'not_scheduled'; status: string };
 
+/** The `fail_details` of a call canceled by a bulk operation: it lets a redelivered operation know its own work. */
+export const bulkCancelDetails = (operationId: string) => `canceled by bulk operation ${operationId}`;
+
 /** Cancels a scheduled call by request; shared by the single and the bulk cancel endpoints. */
 export class CallCanceler {
   constructor(
@@ -12,17 +15,27 @@ export class CallCanceler {
     private readonly queues: CallQueues,
   ) {}
 
-  async cancel(callId: number): Promise<CancelOutcome> {
+  async cancel(callId: number, bulkOperationId?: string): Promise<CancelOutcome> {
     const outcome = await this.calls.transition(callId, {
       from: ['scheduled'],
       to: 'canceled',
       refuseWhenFiring: true, // the job already runs: its decision stands
-      patch: { fail_reason: 'canceled_by_request', ends_at: new Date().toISOString() },
+      patch: {
+        fail_reason: 'canceled_by_request',
+        fail_details: bulkOperationId ? bulkCancelDetails(bulkOperationId) : null,
+        ends_at: new Date().toISOString(),
+      },
       events: [{ type: 'canceled', detail: 'canceled_by_request' }],
     });
     if (outcome.result === 'missing') return { result: 'not_found' };
     if (outcome.result === 'conflict') return { result: 'not_scheduled', status: outcome.status };
     await this.queues.unscheduleFire(callId);
     return { result: 'canceled', call: outcome.call };
+  }
+
+  /** True when the call was canceled by that bulk operation (a redelivered operation must report it as canceled). */
+  async wasCanceledBy(callId: number, bulkOperationId: string): Promise<boolean> {
+    const call = await this.calls.get(callId);
+    return call?.status === 'canceled' && call.fail_details === bulkCancelDetails(bulkOperationId);
   }
 }

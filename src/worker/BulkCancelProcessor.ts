@@ -1,7 +1,12 @@
-import type { CallCanceler } from '../queue/CallCanceler.js';
-import type { BulkCancelStore } from '../store/BulkCancelStore.js';
+import type { CallCanceler, CancelOutcome } from '../queue/CallCanceler.js';
+import type { BulkCancelResult, BulkCancelStore } from '../store/BulkCancelStore.js';
 
-/** Works through a bulk cancel; progress is saved as it goes, so a redelivered job resumes where it stopped. */
+const SAVE_EVERY = 50;
+
+/**
+ * Works through a bulk cancel. Progress is saved as it goes, so a redelivered job resumes where it stopped; the
+ * calls it canceled after the last save are recognised by their cancel marker and still reported as canceled.
+ */
 export class BulkCancelProcessor {
   constructor(
     private readonly ops: BulkCancelStore,
@@ -12,11 +17,18 @@ export class BulkCancelProcessor {
     const op = await this.ops.get(operationId);
     if (!op || op.status === 'completed') return;
     for (const callId of op.call_ids.slice(op.results.length)) {
-      const outcome = await this.canceler.cancel(callId);
-      op.results.push({ call_id: callId, result: outcome.result });
-      if (op.results.length % 50 === 0) await this.ops.save(op);
+      const outcome = await this.canceler.cancel(callId, operationId);
+      op.results.push({ call_id: callId, result: await this.resultOf(callId, outcome, operationId) });
+      if (op.results.length % SAVE_EVERY === 0) await this.ops.save(op);
     }
     op.status = 'completed';
     await this.ops.save(op);
+  }
+
+  private async resultOf(callId: number, outcome: CancelOutcome, operationId: string): Promise<BulkCancelResult['result']> {
+    if (outcome.result === 'not_scheduled' && outcome.status === 'canceled' && (await this.canceler.wasCanceledBy(callId, operationId))) {
+      return 'canceled';
+    }
+    return outcome.result;
   }
 }
