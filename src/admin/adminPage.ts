@@ -1,13 +1,13 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../AppServices.js';
 import type { PolicyChange } from '../store/SettingsStore.js';
-import { ADMIN_CSS, ADMIN_JS, FAVICON_SVG } from './adminAssets.js';
+import { ADMIN_ASSETS_PATH, registerAdminAssets } from './adminAssets.js';
 import { POLICY_VALUES, POLICY_WORDING, type PolicyValue } from './policyWording.js';
 
 /**
  * The admin page at /admin: a static HTML page rendered with the current policy and the last changes, plus a
- * small script (served from /admin/assets, no build step) that saves through the admin API and runs the dry
- * run. Everything taken from data is escaped here, and the script only ever writes text nodes.
+ * script and a style sheet (src/admin/public, served from /admin/assets) that save through the admin API and
+ * run the dry run. The HTML is built with `markup`, which escapes every value put into it.
  */
 
 export const ADMIN_PAGE_PATH = '/admin';
@@ -16,7 +16,29 @@ const HISTORY_ON_PAGE = 10;
 const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
 // Every attribute on the page is double-quoted, so an apostrophe needs no escaping: the portal's wording
 // ("Don't check record status. ...") then appears in the HTML exactly as written.
-export const escapeHtml = (text: unknown) => String(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!);
+export const escapeHtml = (text: string | number) => String(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!);
+
+/** HTML built by `markup`: put into another `markup` template as it is, not escaped twice. */
+export class Markup {
+  constructor(readonly html: string) {}
+  toString(): string {
+    return this.html;
+  }
+}
+
+type MarkupValue = string | number | Markup | readonly Markup[];
+
+/**
+ * A template tag that escapes every interpolated value (text or attribute) except the fragments it built
+ * itself. (Not named `html`, which Prettier would reformat as HTML, changing the page's markup.)
+ */
+export function markup(strings: TemplateStringsArray, ...values: MarkupValue[]): Markup {
+  const render = (v: MarkupValue): string =>
+    v instanceof Markup ? v.html : typeof v === 'object' ? v.map(render).join('') : escapeHtml(v);
+  return new Markup(strings.reduce((out, s, i) => out + render(values[i - 1]!) + s));
+}
+
+const NOTHING = markup``;
 
 /** "2024-05-01T10:00:00.000Z" → "2024-05-01 10:00:00 UTC" (the page's script formats the same way). */
 export const formatTime = (iso: string) => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
@@ -32,49 +54,46 @@ const CSP = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-function policyCell(value: string): string {
+function policyCell(label: string, value: string): Markup {
   const wording = (POLICY_WORDING as Record<string, string | undefined>)[value];
-  return `<code${wording ? ` title="${escapeHtml(wording)}"` : ''}>${escapeHtml(value)}</code>`;
+  return markup`<td data-label="${label}"><code${wording ? markup` title="${wording}"` : NOTHING}>${value}</code></td>`;
 }
 
-function historyRows(changes: PolicyChange[]): string {
-  return changes
-    .map(
-      (c) =>
-        `<tr><td data-label="When"><time datetime="${escapeHtml(c.at)}">${escapeHtml(formatTime(c.at))}</time></td>` +
-        `<td data-label="Who">${escapeHtml(c.user)}</td><td data-label="From">${policyCell(c.old)}</td>` +
-        `<td data-label="To">${policyCell(c.new)}</td></tr>`,
-    )
-    .join('\n');
+function historyRows(changes: PolicyChange[]): Markup[] {
+  return changes.map(
+    (c) =>
+      markup`
+<tr><td data-label="When"><time datetime="${c.at}">${formatTime(c.at)}</time></td><td data-label="Who">${c.user}</td>${policyCell('From', c.old)}${policyCell('To', c.new)}</tr>`,
+  );
 }
 
 export function renderAdminPage(opts: { user: string; policy: PolicyValue; history: PolicyChange[]; crmProvider: string }): string {
   const options = POLICY_VALUES.map(
-    (v) => `
+    (v) => markup`
           <label class="option">
-            <input type="radio" name="closedRecordPolicy" value="${v}"${v === opts.policy ? ' checked' : ''}>
-            <span class="wording">${escapeHtml(POLICY_WORDING[v])}</span>
+            <input type="radio" name="closedRecordPolicy" value="${v}"${v === opts.policy ? markup` checked` : NOTHING}>
+            <span class="wording">${POLICY_WORDING[v]}</span>
             <code class="value">${v}</code>
           </label>`,
-  ).join('');
+  );
   const providerNote =
     opts.crmProvider === 'salesforce'
-      ? ''
-      : `<p class="note">The configured CRM is <strong>${escapeHtml(opts.crmProvider)}</strong>: this setting only takes effect with Salesforce.</p>`;
-  return `<!doctype html>
+      ? NOTHING
+      : markup`<p class="note">The configured CRM is <strong>${opts.crmProvider}</strong>: this setting only takes effect with Salesforce.</p>`;
+  return markup`<!doctype html>
 <html lang="en">
 <head>
   <meta charset="utf-8">
   <meta name="viewport" content="width=device-width, initial-scale=1">
   <title>Callback orchestrator · Admin</title>
-  <link rel="icon" href="/admin/assets/favicon.svg" type="image/svg+xml">
-  <link rel="stylesheet" href="/admin/assets/admin.css">
-  <script src="/admin/assets/admin.js" defer></script>
+  <link rel="icon" href="${ADMIN_ASSETS_PATH}/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="${ADMIN_ASSETS_PATH}/admin.css">
+  <script src="${ADMIN_ASSETS_PATH}/admin.js" defer></script>
 </head>
 <body>
   <header class="top">
     <h1>Callback orchestrator <span>admin</span></h1>
-    <p class="who">Signed in as <strong id="current-user">${escapeHtml(opts.user)}</strong> · <a href="/admin/queues">Queues dashboard</a></p>
+    <p class="who">Signed in as <strong id="current-user">${opts.user}</strong> · <a href="/admin/queues">Queues dashboard</a></p>
   </header>
   <main>
     <section class="card" aria-labelledby="policy-title">
@@ -98,11 +117,10 @@ export function renderAdminPage(opts: { user: string; policy: PolicyValue; histo
       <h2 id="history-title">Last changes</h2>
       <table id="history" class="history">
         <thead><tr><th scope="col">When</th><th scope="col">Who</th><th scope="col">From</th><th scope="col">To</th></tr></thead>
-        <tbody>
-${historyRows(opts.history)}
+        <tbody>${historyRows(opts.history)}
         </tbody>
       </table>
-      <p id="history-empty" class="hint"${opts.history.length ? ' hidden' : ''}>No change recorded yet: the policy is the one from the configuration file.</p>
+      <p id="history-empty" class="hint"${opts.history.length ? markup` hidden` : NOTHING}>No change recorded yet: the policy is the one from the configuration file.</p>
     </section>
 
     <section class="card" aria-labelledby="explain-title">
@@ -125,12 +143,12 @@ ${historyRows(opts.history)}
   </main>
 </body>
 </html>
-`;
+`.html;
 }
 
-/** GET /admin (and /admin/) plus its two assets; mounted inside the admin auth scope. */
+/** GET /admin (and /admin/) plus its assets; mounted inside the admin auth scope. */
 export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
-  const page = async (request: { principal?: string }, reply: import('fastify').FastifyReply) => {
+  const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const [policy, history] = await Promise.all([s.settings.getClosedRecordPolicy(), s.settings.history(HISTORY_ON_PAGE)]);
     const html = renderAdminPage({ user: request.principal ?? '', policy, history, crmProvider: s.crm?.provider ?? 'none' });
     return reply
@@ -143,17 +161,5 @@ export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
   };
   app.get(ADMIN_PAGE_PATH, page);
   app.get(`${ADMIN_PAGE_PATH}/`, page);
-  app.get('/admin/assets/admin.js', async (_request, reply) =>
-    reply
-      .type('application/javascript; charset=utf-8')
-      .header('Cache-Control', 'no-cache')
-      .header('X-Content-Type-Options', 'nosniff')
-      .send(ADMIN_JS),
-  );
-  app.get('/admin/assets/favicon.svg', async (_request, reply) =>
-    reply.type('image/svg+xml').header('Cache-Control', 'max-age=86400').header('X-Content-Type-Options', 'nosniff').send(FAVICON_SVG),
-  );
-  app.get('/admin/assets/admin.css', async (_request, reply) =>
-    reply.type('text/css; charset=utf-8').header('Cache-Control', 'no-cache').header('X-Content-Type-Options', 'nosniff').send(ADMIN_CSS),
-  );
+  registerAdminAssets(app);
 }

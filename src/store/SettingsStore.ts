@@ -1,5 +1,6 @@
 import type { Redis } from 'ioredis';
 import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
+import { SET_CLOSED_RECORD_POLICY } from './luaScripts.js';
 import { storeKeyPrefix } from './storeKeys.js';
 
 export interface PolicyChange {
@@ -9,7 +10,12 @@ export interface PolicyChange {
   new: ClosedRecordPolicy;
 }
 
-const HISTORY_LIMIT = 1000;
+/** The audit trail keeps this many changes, newest first. */
+export const HISTORY_LIMIT = 1000;
+
+interface SettingsScripts {
+  cboSetClosedRecordPolicy(...args: string[]): Promise<string | null>;
+}
 
 /**
  * The Salesforce closed-record policy, live. Stored in Redis so every worker reads the current value when a
@@ -18,6 +24,7 @@ const HISTORY_LIMIT = 1000;
 export class SettingsStore {
   private readonly key: string;
   private readonly historyKey: string;
+  private readonly scripts: SettingsScripts;
 
   constructor(
     private readonly redis: Redis,
@@ -27,24 +34,32 @@ export class SettingsStore {
     const p = storeKeyPrefix(prefix);
     this.key = `${p}settings:crm:salesforce:closedRecordPolicy`;
     this.historyKey = `${p}settings:crm:history`;
+    // Run by EVALSHA, like the call store's scripts.
+    redis.defineCommand('cboSetClosedRecordPolicy', { numberOfKeys: 2, lua: SET_CLOSED_RECORD_POLICY });
+    this.scripts = redis as unknown as SettingsScripts;
   }
 
   async getClosedRecordPolicy(): Promise<ClosedRecordPolicy> {
     return ((await this.redis.get(this.key)) as ClosedRecordPolicy | null) ?? this.initialPolicy;
   }
 
-  /** Sets the policy and appends the audit entry in one step (no change is recorded when the value is the same). */
+  /**
+   * Sets the policy and appends its audit entry in one atomic step, so that concurrent changes chain (each
+   * entry's `old` is the `new` before it) and no change is ever stored without its entry. Saving the current
+   * value writes nothing and answers null.
+   */
   async setClosedRecordPolicy(value: ClosedRecordPolicy, user: string, now = new Date()): Promise<PolicyChange | null> {
-    const previous = (await this.redis.getset(this.key, value)) as ClosedRecordPolicy | null;
-    const old = previous ?? this.initialPolicy;
-    if (old === value) return null;
-    const change: PolicyChange = { at: now.toISOString(), user, old, new: value };
-    await this.redis
-      .multi()
-      .lpush(this.historyKey, JSON.stringify(change))
-      .ltrim(this.historyKey, 0, HISTORY_LIMIT - 1)
-      .exec();
-    return change;
+    const at = now.toISOString();
+    const old = await this.scripts.cboSetClosedRecordPolicy(
+      this.key,
+      this.historyKey,
+      value,
+      this.initialPolicy,
+      String(HISTORY_LIMIT),
+      at,
+      user,
+    );
+    return old === null ? null : { at, user, old: old as ClosedRecordPolicy, new: value };
   }
 
   /** Newest first. */

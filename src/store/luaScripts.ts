@@ -66,3 +66,20 @@ end
 for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
 return {'ok', encoded}
 `;
+
+/**
+ * KEYS: policy, history. ARGV: new value, value used while the key is unset, history limit, at (ISO), user.
+ * Returns the old value, or nil when the value is the same (then nothing is written).
+ * The entry is pushed before the value is set: a script that fails part-way (wrong key type, out of memory)
+ * then leaves the policy as it was, never changed without its entry.
+ */
+export const SET_CLOSED_RECORD_POLICY = `
+local old = redis.call('GET', KEYS[1]) or ARGV[2]
+if old == ARGV[1] then return false end
+local entry = '{"at":' .. cjson.encode(ARGV[4]) .. ',"user":' .. cjson.encode(ARGV[5]) ..
+  ',"old":' .. cjson.encode(old) .. ',"new":' .. cjson.encode(ARGV[1]) .. '}'
+redis.call('LPUSH', KEYS[2], entry)
+redis.call('LTRIM', KEYS[2], 0, tonumber(ARGV[3]) - 1)
+redis.call('SET', KEYS[1], ARGV[1])
+return old
+`;

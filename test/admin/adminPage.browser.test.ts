@@ -163,10 +163,10 @@ describe('the admin page in a browser', () => {
       ticket_id: '500Hs00001AbCdE',
     });
     expect(res.status).toBe(201);
-    const { id } = await res.json();
+    const { id } = (await res.json()) as { id: number };
     const fired = await waitFor(
       async () => {
-        const c = await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+        const c = (await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json()) as { status: string; fail_reason: string | null };
         return c.status === 'canceled' ? c : null;
       },
       10_000,
