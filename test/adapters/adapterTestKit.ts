@@ -1,4 +1,4 @@
-import pino from 'pino';
+import pino, { type Logger } from 'pino';
 import type { CrmRequestContext } from '../../src/crm/CrmAdapter.js';
 import type { RetryBudget } from '../../src/crm/ResilientCrm.js';
 
@@ -20,3 +20,19 @@ export const failure = (promise: Promise<unknown>): Promise<Error> =>
     },
     (err: unknown) => err as Error,
   );
+
+/** The value of `fn` and how many milliseconds it took. */
+export const elapsed = async <T>(fn: () => Promise<T>): Promise<[T, number]> => {
+  const start = Date.now();
+  const value = await fn();
+  return [value, Date.now() - start];
+};
+
+/** Logs an error and every cause down its chain, as an operator's error log would hold them. */
+export const logFailureChain =
+  (logger: Logger) =>
+  (err: unknown): void => {
+    const chain: unknown[] = [];
+    for (let e: unknown = err; e instanceof Error && chain.length < 5; e = e.cause) chain.push(e);
+    chain.forEach((e, depth) => logger.error({ err: e, depth }, 'CRM call failed'));
+  };
