@@ -3,6 +3,8 @@ import underPressure from '@fastify/under-pressure';
 import type { AppServices } from '../AppServices.js';
 import { basicAuthHook } from './auth.js';
 import { HttpError } from './HttpError.js';
+import { installJsonBodyParser } from './jsonBodyParser.js';
+import { LingeringClose, type LingeringCloseBounds } from './LingeringClose.js';
 import { registerCallCancelRoutes } from './routes/callCancelRoutes.js';
 import { registerCallRoutes } from './routes/callRoutes.js';
 import { registerCallUpdateRoutes } from './routes/callUpdateRoutes.js';
@@ -15,17 +17,25 @@ const UNCAPPED = new Set(['/healthz', '/readyz', '/metrics']);
 /** Extra routes mounted by other modules (the admin API), registered after the core ones. */
 export type RouteModule = (app: FastifyInstance, s: AppServices) => void | Promise<void>;
 
+export interface ServerOptions {
+  /** How much of a body refused with 413 is still read before closing (SPEC 8 defaults; tests inject small ones). */
+  lingeringClose?: LingeringCloseBounds;
+}
+
 /**
  * The HTTP server: every error is `{"message": ...}`; bad input is a 4xx, never a 500; Redis trouble is a
  * 503 with Retry-After; overload is shed with 503 + Retry-After instead of timeouts.
  */
-export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = []): Promise<FastifyInstance> {
+export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [], options: ServerOptions = {}): Promise<FastifyInstance> {
+  const logger: FastifyBaseLogger = s.logger.child({ component: 'http' });
   const app = Fastify({
-    loggerInstance: s.logger.child({ component: 'http' }) as FastifyBaseLogger,
+    loggerInstance: logger,
     bodyLimit: BODY_LIMIT_BYTES,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
+  installJsonBodyParser(app);
+  const lingeringClose = new LingeringClose(options.lingeringClose);
 
   await app.register(underPressure, {
     maxEventLoopDelay: s.config.server.maxEventLoopDelayMs,
@@ -54,10 +64,11 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
 
   // `Content-Type: application/json` with an empty body (curl -X PATCH -H ... on a cancel) is no body, not a
   // parse error: endpoints that need a body still answer 400 "Request body must be a JSON object".
-  app.addHook('onRequest', async (request) => {
+  app.addHook('onRequest', (request, _reply, done) => {
     if (request.headers['content-length'] === '0' && request.headers['transfer-encoding'] === undefined) {
       delete request.headers['content-type'];
     }
+    done();
   });
 
   app.setErrorHandler((err: FastifyError | HttpError | Error, request, reply) => {
@@ -69,8 +80,12 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
       return reply.code(400).send({ message: 'Malformed JSON request body' });
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ message: 'Request body must be a JSON object' });
-    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
-      return reply.code(413).send({ message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
+    if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+      // The client may still be sending: answer now, and read the rest before closing (see LingeringClose).
+      reply.hijack();
+      lingeringClose.answer(request.raw, reply.raw, 413, { message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
+      return;
+    }
     if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Content-Type must be application/json' });
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ message: err.message || 'Bad request' });
@@ -91,11 +106,12 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
   registerSkillCallbackRoutes(app, s);
 
   const { apiUsers } = s.config.auth;
-  await app.register(async (api) => {
+  await app.register((api, _options, done) => {
     api.addHook('onRequest', basicAuthHook(apiUsers, 'callback-orchestrator API'));
     registerCallRoutes(api, s);
     registerCallCancelRoutes(api, s);
     registerCallUpdateRoutes(api, s);
+    done();
   });
   for (const mount of extraRoutes) await mount(app, s);
   return app;
