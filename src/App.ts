@@ -70,10 +70,9 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
   const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix, onQueueError);
   const metrics = new Metrics();
   const adapter = options.crmAdapter ?? createCrmAdapter(config.crm, { logger: logger.child({ component: 'crm' }) });
-  const provider = adapter?.provider ?? 'none';
-  const crm = adapter ? new ResilientCrm(adapter, config.crm.lookup, logger.child({ component: 'crm' })) : null;
+  const crm = new ResilientCrm(adapter, config.crm.lookup, logger.child({ component: 'crm' }));
   const calls = new CallStore(redis, prefix);
-  const recordKey = (id: string) => (crm?.isValidRecordId(id) ? crm.canonicalRecordId(id) : id);
+  const recordKey = (id: string) => (crm.isValidRecordId(id) ? crm.canonicalRecordId(id) : id);
   const settings = new SettingsStore(redis, prefix, initialPolicy);
 
   const services: AppServices = {
@@ -90,7 +89,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     metrics,
     recordKey,
     crm,
-    evaluator: new FireEvaluator(provider, crm ? (id) => crm.readRecord(id) : null, recordKey, calls, settings, logger),
+    evaluator: new FireEvaluator(crm.provider, (id) => crm.readRecord(id), recordKey, calls, settings, logger),
   };
 
   const stoppers: Array<() => Promise<void>> = [];
@@ -102,10 +101,10 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     const workerCalls = new CallStore(workerRedis, prefix);
     const ledger = new SideEffectLedger(workerRedis, prefix);
     const effects = new CrmEffects(workerQueues, ledger);
-    const batcher = crm ? new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize) : null;
+    const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
     const evaluator = new FireEvaluator(
-      provider,
-      batcher ? (id) => batcher.load(id) : null,
+      crm.provider,
+      (id) => batcher.load(id),
       recordKey,
       workerCalls,
       new SettingsStore(workerRedis, prefix, initialPolicy),
@@ -113,9 +112,7 @@ export async function startApp(config: AppConfig, options: AppOptions): Promise<
     );
     const dialer = options.dialer ?? createDialer(config, logger);
     const fire = new FireProcessor(workerCalls, evaluator, effects, dialer, config.menus, metrics, logger.child({ component: 'fire' }));
-    const effectProcessor = crm
-      ? new CrmEffectProcessor(crm, ledger, workerCalls, effects, metrics, logger.child({ component: 'crm-effects' }))
-      : null;
+    const effectProcessor = new CrmEffectProcessor(crm, ledger, workerCalls, effects, metrics, logger.child({ component: 'crm-effects' }));
     const workers = new Workers(
       workerConnection,
       prefix,

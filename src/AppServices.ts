@@ -27,8 +27,8 @@ export interface AppServices {
   metrics: Metrics;
   /** The one key of a CRM record for its per-record guards (a valid id in any accepted spelling). */
   recordKey: (ticketId: string) => string;
-  /** null when crm.provider is "none". */
-  crm: ResilientCrm | null;
+  /** The configured CRM; provider "none" is the NoCrm adapter (adapters/none). */
+  crm: ResilientCrm;
   /** The decision with a direct (unbatched) CRM read, for the admin dry run. */
   evaluator: FireEvaluator;
 }

@@ -20,14 +20,19 @@ const MAX_QUERY_PAGES = 10;
 interface CaseRow {
   Id: string;
   Status?: string | null;
-  IsClosed?: boolean;
+  IsClosed: boolean;
 }
 
-interface QueryResult<T> {
-  totalSize: number;
+/** One page of a SOQL query answer; its rows are read field by field, as they come. */
+interface QueryPage {
   done: boolean;
-  records: T[];
-  nextRecordsUrl?: string;
+  records: Record<string, unknown>[];
+  nextRecordsUrl?: string | null;
+}
+
+interface SaveResult {
+  success: boolean;
+  errors: { errorCode?: unknown }[];
 }
 
 /**
@@ -82,8 +87,9 @@ export class SalesforceAdapter implements CrmAdapter {
       // One record: the plain sObject GET (/sobjects/Case/{id}?fields=...), the smallest request there is.
       const id = unique[0]!;
       try {
-        const row = (await this.call(ctx, id, () => this.conn.sobject('Case').retrieve(id, { fields: CASE_FIELDS }))) as unknown as CaseRow;
-        result.set(id, { id, state: row.IsClosed === true ? 'closed' : 'open', rawStatus: row.Status ?? null });
+        const row: unknown = await this.call(ctx, id, () => this.conn.sobject('Case').retrieve(id, { fields: CASE_FIELDS }));
+        if (!isCaseRow(row)) throw unreadable('a read', 'a Case');
+        result.set(id, toLookup(id, row));
       } catch (err) {
         // A deleted case reads as not found, as it does in a batch (where Salesforce answers null for it).
         const deleted = err instanceof CrmRejectedError && err.message.includes('ENTITY_IS_DELETED');
@@ -98,14 +104,12 @@ export class SalesforceAdapter implements CrmAdapter {
         const chunk = unique.slice(i, i + MAX_IDS_PER_REQUEST);
         // POST /composite/sobjects/Case {ids, fields}: one request per 2,000 ids; unknown ids come back as null.
         const rows = (await this.conn.sobject('Case').retrieve(chunk, { fields: CASE_FIELDS })) as unknown;
-        if (!Array.isArray(rows)) throw new CrmTransientError('Salesforce answered a batch read with something else than an array');
+        // A row we cannot read must not pass for an unknown case (that would cancel its call as not found).
+        if (!Array.isArray(rows) || !rows.every((row) => row === null || isCaseRow(row))) {
+          throw unreadable('a batch read', 'an array of Cases');
+        }
         for (const [id, row] of matchRows(chunk, rows as (CaseRow | null)[])) {
-          result.set(
-            id,
-            row
-              ? { id, state: row.IsClosed === true ? 'closed' : 'open', rawStatus: row.Status ?? null }
-              : { id, state: 'not_found', rawStatus: null },
-          );
+          result.set(id, row ? toLookup(id, row) : { id, state: 'not_found', rawStatus: null });
         }
       }
     });
@@ -115,13 +119,14 @@ export class SalesforceAdapter implements CrmAdapter {
   async addComment(id: string, body: string, ctx: CrmRequestContext): Promise<void> {
     this.assertId(id);
     await this.call(ctx, id, async () => {
-      const res = await this.conn.sobject('CaseComment').create({
+      const res: unknown = await this.conn.sobject('CaseComment').create({
         ParentId: id,
         CommentBody: toCommentBody(body),
         IsPublished: false, // internal: visible to agents only (SPEC section 2)
       });
+      if (!isSaveResult(res)) throw unreadable('a CaseComment insert', 'a save result');
       if (!res.success) {
-        const codes = res.errors.map((e) => e.errorCode).join(', ');
+        const codes = res.errors.map((e) => (typeof e.errorCode === 'string' ? e.errorCode : 'UNKNOWN_ERROR')).join(', ');
         throw new CrmRejectedError(`Salesforce refused the CaseComment: ${codes}`);
       }
     });
@@ -135,12 +140,12 @@ export class SalesforceAdapter implements CrmAdapter {
       `SELECT Id, CommentBody, CreatedDate FROM CaseComment ` +
       `WHERE ParentId = ${soqlString(id)} AND CreatedDate >= ${soqlDateTime(since)}`;
     return this.call(ctx, id, async () => {
-      let page = await this.conn.request<QueryResult<{ CommentBody?: string | null }>>(`/query?q=${encodeURIComponent(soql)}`);
+      let page = queryPage(await this.conn.request<unknown>(`/query?q=${encodeURIComponent(soql)}`));
       for (let n = 1; ; n++) {
         if (page.records.some((r) => r.CommentBody === expected)) return true;
         if (page.done || !page.nextRecordsUrl || n >= MAX_QUERY_PAGES) return false;
         if (ctx.signal.aborted) throw new CrmTransientError('Salesforce query aborted');
-        page = await this.conn.request<QueryResult<{ CommentBody?: string | null }>>(page.nextRecordsUrl);
+        page = queryPage(await this.conn.request<unknown>(page.nextRecordsUrl));
       }
     });
   }
@@ -163,12 +168,10 @@ export class SalesforceAdapter implements CrmAdapter {
   private openStatus(): Promise<string> {
     this.defaultOpenStatus ??= (async () => {
       const soql = 'SELECT ApiName, MasterLabel FROM CaseStatus WHERE IsDefault = true AND IsClosed = false LIMIT 1';
-      const res = await this.conn.request<QueryResult<{ ApiName?: string | null; MasterLabel?: string | null }>>(
-        `/query?q=${encodeURIComponent(soql)}`,
-      );
+      const res = queryPage(await this.conn.request<unknown>(`/query?q=${encodeURIComponent(soql)}`));
       const row = res.records[0];
       // ApiName is what Case.Status holds; MasterLabel is its label, the same unless renamed.
-      const status = row?.ApiName || row?.MasterLabel;
+      const status = stringField(row, 'ApiName') || stringField(row, 'MasterLabel');
       if (!status) {
         throw new CrmRejectedError('Salesforce has no default open CaseStatus; set crm.salesforce.reopenStatus');
       }
@@ -226,4 +229,54 @@ function matchRows(asked: readonly string[], rows: readonly (CaseRow | null)[]):
     matched.set(id, row ?? null);
   }
   return matched;
+}
+
+const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/*
+ * What Salesforce answers is checked before it is read: an answer of another shape (an HTML page with 200, a
+ * proxy's reply) is a CrmTransientError, never a case read as open or as unknown, nor a TypeError of ours.
+ */
+
+function isCaseRow(value: unknown): value is CaseRow {
+  return (
+    isObject(value) &&
+    typeof value.Id === 'string' &&
+    typeof value.IsClosed === 'boolean' &&
+    (value.Status === undefined || value.Status === null || typeof value.Status === 'string')
+  );
+}
+
+function isSaveResult(value: unknown): value is SaveResult {
+  return (
+    isObject(value) &&
+    typeof value.success === 'boolean' &&
+    (value.success || (Array.isArray(value.errors) && value.errors.every(isObject)))
+  );
+}
+
+function queryPage(value: unknown): QueryPage {
+  if (
+    !isObject(value) ||
+    typeof value.done !== 'boolean' ||
+    !Array.isArray(value.records) ||
+    !value.records.every(isObject) ||
+    (value.nextRecordsUrl !== undefined && value.nextRecordsUrl !== null && typeof value.nextRecordsUrl !== 'string')
+  ) {
+    throw unreadable('a query', 'a query result');
+  }
+  return value as unknown as QueryPage;
+}
+
+function stringField(row: Record<string, unknown> | undefined, field: string): string | undefined {
+  const value = row?.[field];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function toLookup(id: string, row: CaseRow): RecordLookup {
+  return { id, state: row.IsClosed ? 'closed' : 'open', rawStatus: row.Status ?? null };
+}
+
+function unreadable(request: string, expected: string): CrmTransientError {
+  return new CrmTransientError(`Salesforce answered ${request} with something that is not ${expected}`);
 }

@@ -1,11 +1,4 @@
-import {
-  CrmAuthError,
-  CrmRejectedError,
-  CrmTransientError,
-  InvalidRecordIdError,
-  RecordNotFoundError,
-  parseRetryAfter,
-} from '../../src/crm/errors.js';
+import { CrmAuthError, CrmError, CrmRejectedError, CrmTransientError, RecordNotFoundError, parseRetryAfter } from '../../src/crm/errors.js';
 import type { CallScope } from './singleAttemptTransport.js';
 
 /** Body error codes that are worth another attempt (the limit codes come with 403 or 503, not always 429). */
@@ -63,7 +56,7 @@ function statusOf(codes: string[], scope: CallScope | undefined): number | undef
 /** True for an expired or revoked session: the one auth failure a new token can fix. */
 export function isSessionExpired(err: unknown, scope: CallScope | undefined): boolean {
   if (err instanceof CrmAuthError) return true;
-  const codes = errorCodes((err ?? {}) as ErrorLike);
+  const codes = errorCodes(err ?? {});
   return codes.includes('INVALID_SESSION_ID') || scope?.lastResponse?.statusCode === 401;
 }
 
@@ -72,18 +65,10 @@ export function isSessionExpired(err: unknown, scope: CallScope | undefined): bo
  * errorCode but often no HTTP status, so both the code and the status seen by the transport are used.
  * `recordId` is given for single-record operations, where NOT_FOUND means the record does not exist.
  */
-export function classifySalesforceError(err: unknown, scope: CallScope | undefined, recordId?: string): Error {
-  if (
-    err instanceof CrmTransientError ||
-    err instanceof CrmAuthError ||
-    err instanceof CrmRejectedError ||
-    err instanceof RecordNotFoundError ||
-    err instanceof InvalidRecordIdError
-  ) {
-    return err;
-  }
+export function classifySalesforceError(err: unknown, scope: CallScope | undefined, recordId?: string): CrmError {
+  if (err instanceof CrmError) return err;
   const e = (typeof err === 'object' && err !== null ? err : { message: String(err) }) as ErrorLike;
-  const message = typeof e.message === 'string' && e.message ? e.message : String(e.name ?? 'unknown error');
+  const message = typeof e.message === 'string' && e.message ? e.message : typeof e.name === 'string' && e.name ? e.name : 'unknown error';
   const codes = errorCodes(e);
   const status = statusOf(codes, scope);
   const retryAfterMs = parseRetryAfter(scope?.lastResponse?.headers['retry-after']);

@@ -104,6 +104,8 @@ export class ServiceNowAdapter implements CrmAdapter {
         data: { [this.commentField]: body },
       });
       if (!isOk(answer.status)) throw errorForStatus(answer, { op: 'comment', recordId: id });
+      // Anything but the updated record (an HTML page with 200) did not write the note.
+      if (!isRecordRow(resultOf(answer, 'comment'))) throw unexpected('comment', answer);
       this.logger.debug({ id, field: this.commentField }, 'comment written');
     });
   }
@@ -124,7 +126,7 @@ export class ServiceNowAdapter implements CrmAdapter {
           sysparm_limit: String(JOURNAL_LIMIT),
         },
       });
-      const rows = listRows<JournalRow>(answer, 'find-comment');
+      const rows = listRows(answer, 'find-comment', isJournalRow);
       // The date is checked again here for the same reason as in readRecords (an ignored condition).
       const sinceMs = fromGlideDateTime(sinceText)!;
       return rows.some((row) => {
@@ -134,8 +136,8 @@ export class ServiceNowAdapter implements CrmAdapter {
     });
   }
 
-  async reopen(_id: string, _ctx: CrmRequestContext): Promise<void> {
-    throw new CrmRejectedError('reopen is not supported for servicenow');
+  reopen(_id: string, _ctx: CrmRequestContext): Promise<void> {
+    return Promise.reject(new CrmRejectedError('reopen is not supported for servicenow'));
   }
 
   /** One request for the whole chunk: sys_ids and numbers are OR-ed into a single encoded query. */
@@ -171,7 +173,7 @@ export class ServiceNowAdapter implements CrmAdapter {
           sysparm_exclude_reference_link: 'true',
         },
       });
-      return listRows<unknown>(answer, 'read').filter(isRecordRow);
+      return listRows(answer, 'read', isRecordRow);
     });
   }
 
@@ -183,9 +185,9 @@ export class ServiceNowAdapter implements CrmAdapter {
       url: this.tablePath,
       params: { sysparm_query: `number=${id.normalized}`, sysparm_fields: 'sys_id,number', sysparm_limit: '1' },
     });
-    const row = listRows<unknown>(answer, 'resolve').find(
-      (r) => isRecordRow(r) && r.number?.toUpperCase() === id.normalized && /^[0-9a-f]{32}$/i.test(r.sys_id),
-    ) as RecordRow | undefined;
+    const row = listRows(answer, 'resolve', isRecordRow).find(
+      (r) => r.number?.toUpperCase() === id.normalized && /^[0-9a-f]{32}$/i.test(r.sys_id),
+    );
     if (!row) throw new RecordNotFoundError(id.asked);
     return row.sys_id.toLowerCase();
   }
@@ -204,12 +206,13 @@ export class ServiceNowAdapter implements CrmAdapter {
     return { status: res.status, data: res.data as unknown, headers: { ...res.headers } };
   }
 
-  /** Runs one operation and guarantees that only typed errors leave it. */
+  /** Runs one operation: whatever the instance did leaves it as a CrmError; a bug of ours leaves as it is. */
   private async attempt<T>(op: string, fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (err) {
       const typed = toTypedError(err, op);
+      if (!typed) throw err;
       this.logger.debug({ op, error: typed.name, message: typed.message }, 'servicenow request failed');
       throw typed;
     }
@@ -242,19 +245,28 @@ function isRecordRow(value: unknown): value is RecordRow {
   return typeof row.sys_id === 'string' && ['number', 'state', 'active'].every((f) => row[f] === undefined || typeof row[f] === 'string');
 }
 
+function isJournalRow(value: unknown): value is JournalRow {
+  if (!value || typeof value !== 'object') return false;
+  const row = value as Record<string, unknown>;
+  return ['value', 'sys_created_on'].every((f) => row[f] === undefined || typeof row[f] === 'string');
+}
+
 function resultOf(answer: HttpAnswer, op: string): unknown {
   const data = answer.data;
   if (!data || typeof data !== 'object' || !('result' in data)) throw unexpected(op, answer);
-  return (data as { result: unknown }).result;
+  return data.result;
 }
 
-/** Rows of a list query. Some releases answer 404 "No Record found" instead of 200 with `[]`: both mean none. */
-function listRows<T>(answer: HttpAnswer, op: string): T[] {
+/**
+ * Rows of a list query. Some releases answer 404 "No Record found" instead of 200 with `[]`: both mean none.
+ * One row we cannot read makes the whole answer unexpected: dropping it would pass its record for unknown.
+ */
+function listRows<T>(answer: HttpAnswer, op: string, isRow: (value: unknown) => value is T): T[] {
   if (isNoRecordFound(answer)) return [];
   if (!isOk(answer.status)) throw errorForStatus(answer, { op });
   const result = resultOf(answer, op);
-  if (!Array.isArray(result)) throw unexpected(op, answer);
-  return result as T[];
+  if (!Array.isArray(result) || !result.every(isRow)) throw unexpected(op, answer);
+  return result;
 }
 
 /**

@@ -1,12 +1,5 @@
 import { isAxiosError } from 'axios';
-import {
-  CrmAuthError,
-  CrmRejectedError,
-  CrmTransientError,
-  InvalidRecordIdError,
-  RecordNotFoundError,
-  parseRetryAfter,
-} from '../../src/crm/errors.js';
+import { CrmAuthError, CrmError, CrmRejectedError, CrmTransientError, RecordNotFoundError, parseRetryAfter } from '../../src/crm/errors.js';
 
 /**
  * Maps what the Table API (or the network) answered to the typed errors of src/crm/errors.ts.
@@ -15,8 +8,6 @@ import {
  * credentials or the bearer token, and pino's error serializer would print them. Only status, code and
  * ServiceNow's own error text are kept.
  */
-
-type Typed = CrmTransientError | CrmAuthError | CrmRejectedError | RecordNotFoundError | InvalidRecordIdError;
 
 export interface HttpAnswer {
   status: number;
@@ -51,7 +42,7 @@ function isAbortedWrite(text: string): boolean {
   return /business rule|data policy/i.test(text);
 }
 
-export function errorForStatus(answer: HttpAnswer, opts: { recordId?: string; op: string }): Typed {
+export function errorForStatus(answer: HttpAnswer, opts: { recordId?: string; op: string }): CrmError {
   const { status } = answer;
   const text = serviceNowErrorText(answer.data);
   const what = `servicenow ${opts.op} answered ${status}: ${text}`;
@@ -82,24 +73,17 @@ function retryAfterMs(headers: Record<string, unknown>): number | undefined {
   return Number.isFinite(reset) && reset > 0 ? Math.max(0, reset * 1000 - Date.now()) : undefined;
 }
 
-function isTyped(err: unknown): err is Typed {
-  return (
-    err instanceof CrmTransientError ||
-    err instanceof CrmAuthError ||
-    err instanceof CrmRejectedError ||
-    err instanceof RecordNotFoundError ||
-    err instanceof InvalidRecordIdError
-  );
-}
-
-/** Whatever escaped a request: typed errors pass; everything else (network, timeout, abort, bugs) is transient. */
-export function toTypedError(err: unknown, op: string): Typed {
-  if (isTyped(err)) return err;
+/**
+ * Whatever escaped a request, as a CRM failure: typed errors pass, and axios errors (every status is mapped by
+ * errorForStatus, so axios throws only when there is no usable answer) are transient. Anything else was thrown
+ * by our own code: undefined, so that a bug is never disguised as an outage.
+ */
+export function toTypedError(err: unknown, op: string): CrmError | undefined {
+  if (err instanceof CrmError) return err;
   if (isAxiosError(err)) {
-    // No response: ECONNREFUSED, ECONNRESET, ETIMEDOUT (timeout), ERR_CANCELED (ctx.signal aborted), DNS, ...
+    // ECONNREFUSED, ECONNRESET, ETIMEDOUT (timeout), ERR_CANCELED (ctx.signal aborted), DNS, a body that is not JSON...
     const code = err.code ?? 'network error';
     return new CrmTransientError(`servicenow ${op} failed: ${code}`);
   }
-  const message = err instanceof Error ? err.message : String(err);
-  return new CrmTransientError(`servicenow ${op} failed: ${message.slice(0, 200)}`);
+  return undefined;
 }

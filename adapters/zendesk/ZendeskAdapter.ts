@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { ZendeskConfig } from '../../src/config/schema.js';
 import type { CrmAdapter, CrmRequestContext, RecordLookup } from '../../src/crm/CrmAdapter.js';
 import type { CrmAdapterDeps } from '../../src/crm/CrmAdapterDeps.js';
-import { CrmRejectedError, CrmTransientError, InvalidRecordIdError, RecordNotFoundError } from '../../src/crm/errors.js';
+import { CrmRejectedError, CrmTransientError, InvalidRecordIdError, RecordNotFoundError, type CrmError } from '../../src/crm/errors.js';
 import { classifyZendeskHttpError, classifyZendeskNetworkError, type ZendeskHttpFailure } from './classifyZendeskError.js';
 import {
   createZendeskClient,
@@ -90,7 +90,10 @@ export class ZendeskAdapter implements CrmAdapter {
   async addComment(id: string, body: string, ctx: CrmRequestContext): Promise<void> {
     this.assertValidId(id);
     // public: false makes it an internal note (SPEC section 2); Zendesk's default would be a public reply.
-    await this.call(ctx, 'comment', id, (client) => client.tickets.update(id, { ticket: { comment: { body, public: false } } }));
+    const { result: ticket } = await this.call(ctx, 'comment', id, (client) =>
+      client.tickets.update(id, { ticket: { comment: { body, public: false } } }),
+    );
+    expectTicket(ticket); // anything else (a proxy's 200 page) did not write the comment
   }
 
   async hasCommentSince(id: string, body: string, since: Date, ctx: CrmRequestContext): Promise<boolean> {
@@ -108,8 +111,8 @@ export class ZendeskAdapter implements CrmAdapter {
     return false;
   }
 
-  async reopen(_id: string, _ctx: CrmRequestContext): Promise<void> {
-    throw new CrmRejectedError('reopen is not supported for zendesk');
+  reopen(_id: string, _ctx: CrmRequestContext): Promise<void> {
+    return Promise.reject(new CrmRejectedError('reopen is not supported for zendesk'));
   }
 
   private assertValidId(id: string): void {
@@ -169,9 +172,8 @@ export class ZendeskAdapter implements CrmAdapter {
     return value;
   }
 
-  private logged(op: string, ticketId: string | undefined, err: Error): Error {
-    const status = (err as { status?: number }).status;
-    this.logger.debug({ op, ticketId, status, errorType: err.name, err: err.message }, 'zendesk request failed');
+  private logged(op: string, ticketId: string | undefined, err: CrmError): CrmError {
+    this.logger.debug({ op, ticketId, status: err.status, errorType: err.name, err: err.message }, 'zendesk request failed');
     return err;
   }
 }
@@ -186,7 +188,7 @@ function normaliseEndpoint(url: string): string {
 function bodyOf(value: unknown): unknown {
   if (value instanceof Error) return (value as { result?: unknown }).result;
   if (Array.isArray(value)) return bodyOf(value.find((v) => v instanceof Error) ?? value[0]);
-  if (value && typeof value === 'object' && 'result' in value) return bodyOf((value as { result: unknown }).result);
+  if (value && typeof value === 'object' && 'result' in value) return bodyOf(value.result);
   return value;
 }
 

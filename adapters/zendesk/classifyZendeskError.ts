@@ -1,4 +1,11 @@
-import { CrmAuthError, CrmRejectedError, CrmTransientError, RecordNotFoundError, parseRetryAfter } from '../../src/crm/errors.js';
+import {
+  CrmAuthError,
+  CrmRejectedError,
+  CrmTransientError,
+  RecordNotFoundError,
+  parseRetryAfter,
+  type CrmError,
+} from '../../src/crm/errors.js';
 
 /** One HTTP answer as the transport saw it (node-zendesk itself loses the status and Retry-After). */
 export interface ZendeskHttpFailure {
@@ -11,7 +18,7 @@ export interface ZendeskHttpFailure {
  * `ticketId` is given for calls on one ticket, where 404 means the ticket does not exist; elsewhere (show_many)
  * a 404 means the configured URL is wrong, which retrying will not fix.
  */
-export function classifyZendeskHttpError(failure: ZendeskHttpFailure, body: unknown, ticketId?: string): Error {
+export function classifyZendeskHttpError(failure: ZendeskHttpFailure, body: unknown, ticketId?: string): CrmError {
   const { status } = failure;
   const detail = describeBody(body);
   const message = `zendesk answered HTTP ${status}${detail ? `: ${detail}` : ''}`;
@@ -29,7 +36,11 @@ export function classifyZendeskHttpError(failure: ZendeskHttpFailure, body: unkn
   return new CrmRejectedError(message, { status });
 }
 
-/** No HTTP answer at all: connection refused/reset, DNS, timeout or abort. Always worth another try. */
+/**
+ * No HTTP error answer, yet node-zendesk threw: connection refused/reset, DNS, timeout, abort, or a 2xx body it
+ * could not parse. Only node-zendesk and its transport run inside that call, so this is the CRM failing, not a
+ * bug of ours. Always worth another try.
+ */
 export function classifyZendeskNetworkError(err: unknown, aborted: boolean, timeoutMs: number): CrmTransientError {
   if (aborted) return new CrmTransientError(`zendesk gave no answer within ${timeoutMs} ms`, { cause: err });
   const reason = err instanceof Error ? describeNetworkError(err) : String(err);

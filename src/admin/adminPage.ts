@@ -150,7 +150,7 @@ export function renderAdminPage(opts: { user: string; policy: PolicyValue; histo
 export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const [policy, history] = await Promise.all([s.settings.getClosedRecordPolicy(), s.settings.history(HISTORY_ON_PAGE)]);
-    const html = renderAdminPage({ user: request.principal ?? '', policy, history, crmProvider: s.crm?.provider ?? 'none' });
+    const html = renderAdminPage({ user: request.principal ?? '', policy, history, crmProvider: s.crm.provider });
     return reply
       .type('text/html; charset=utf-8')
       .header('Content-Security-Policy', CSP)

@@ -1,13 +1,15 @@
 /**
  * The CRM port. Each adapter (adapters/salesforce, adapters/zendesk, adapters/servicenow) implements it and is
- * the only code that knows its vendor's wire format.
+ * the only code that knows its vendor's wire format; adapters/none is the port without a CRM behind it.
  *
  * Adapter methods make ONE attempt each: retries, timeouts and the total budget live in
  * `ResilientCrm` (src/crm/ResilientCrm.ts) so that every vendor is governed by the same budget.
- * An adapter reports failures by throwing the typed errors of src/crm/errors.ts.
+ * An adapter reports every failure of its CRM (no answer, an error answer, an answer it cannot read) by
+ * throwing a CrmError of src/crm/errors.ts; anything else it throws is a bug.
  */
 
-export type CrmProvider = 'salesforce' | 'zendesk' | 'servicenow';
+/** `none`: no CRM is configured; there is nothing to look up and nothing to write to. */
+export type CrmProvider = 'salesforce' | 'zendesk' | 'servicenow' | 'none';
 
 export type RecordState = 'open' | 'closed' | 'not_found';
 

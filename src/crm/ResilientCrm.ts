@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CrmAdapter, CrmProvider, CrmRequestContext, RecordLookup } from './CrmAdapter.js';
-import { CrmAuthError, CrmTransientError, CrmUnreachableError, InvalidRecordIdError } from './errors.js';
+import { CrmAuthError, CrmError, CrmTransientError, CrmUnreachableError, InvalidRecordIdError } from './errors.js';
 
 export interface RetryBudget {
   /** Per-request timeout. */
@@ -16,7 +16,8 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
  * The one place where CRM requests are retried. Wraps an adapter (which makes single attempts) with the
  * lookup budget of SPEC section 4 step 2: per-request timeout, bounded attempts, a total time limit, and
  * `Retry-After` honoured when it fits in what is left. A spent budget or an auth failure becomes
- * CrmUnreachableError; not-found, rejected and invalid-id errors pass through untouched.
+ * CrmUnreachableError; errors that are not retryable (not found, rejected, invalid id) pass through untouched,
+ * and so does anything that is not a CrmError (a bug is not retried).
  */
 export class ResilientCrm {
   readonly provider: CrmProvider;
@@ -80,7 +81,7 @@ export class ResilientCrm {
   /** Runs `fn` under the budget. Exposed for tests and for callers with a budget of their own. */
   async run<T>(op: string, fn: (ctx: CrmRequestContext) => Promise<T>, budget: RetryBudget = this.budget): Promise<T> {
     const deadline = Date.now() + budget.budgetMs;
-    let lastError: unknown;
+    let lastError: CrmError | undefined;
     let attempt = 0;
     while (attempt < budget.attempts) {
       const remaining = deadline - Date.now();
@@ -90,9 +91,10 @@ export class ResilientCrm {
         return await withTimeout(fn, Math.min(budget.timeoutMs, remaining));
       } catch (err) {
         if (err instanceof CrmAuthError) {
+          // The same credentials would be refused again: no further attempt, the CRM is unreachable now.
           throw new CrmUnreachableError(`${this.provider} refused our credentials: ${err.message}`, { cause: err });
         }
-        if (!(err instanceof CrmTransientError)) throw err;
+        if (!(err instanceof CrmError) || !err.retryable) throw err;
         lastError = err;
         this.logger.warn({ provider: this.provider, op, attempt, status: err.status, err: err.message }, 'CRM request failed');
         if (attempt >= budget.attempts) break;
@@ -101,7 +103,7 @@ export class ResilientCrm {
         await sleep(wait);
       }
     }
-    const reason = lastError instanceof Error ? lastError.message : 'retry budget spent';
+    const reason = lastError?.message ?? 'retry budget spent';
     throw new CrmUnreachableError(`${this.provider} unreachable after ${attempt} attempt(s): ${reason}`, { cause: lastError });
   }
 }

@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import type { CrmProvider, RecordLookup } from '../crm/CrmAdapter.js';
-import { CrmUnreachableError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
+import { CrmError, CrmUnreachableError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
 import type { ClosedRecordPolicy } from './ClosedRecordPolicy.js';
 import { decideOnFire, needsLookup, type FireDecision, type FireFacts, type LookupFact } from './decideOnFire.js';
 
@@ -29,8 +29,8 @@ export interface Evaluation {
  */
 export class FireEvaluator {
   constructor(
-    private readonly provider: CrmProvider | 'none',
-    private readonly readRecord: ((id: string) => Promise<RecordLookup>) | null,
+    private readonly provider: CrmProvider,
+    private readonly readRecord: (id: string) => Promise<RecordLookup>,
     private readonly recordKey: (ticketId: string) => string,
     private readonly calls: ActiveCalls,
     private readonly settings: PolicySource,
@@ -41,7 +41,7 @@ export class FireEvaluator {
     const salesforcePolicy = await this.settings.getClosedRecordPolicy();
     let lookup: LookupFact = { kind: 'skipped' };
     let lookupDetail: string | null = null;
-    if (needsLookup(this.provider, ticketId, salesforcePolicy) && this.readRecord && ticketId !== null) {
+    if (needsLookup(this.provider, ticketId, salesforcePolicy) && ticketId !== null) {
       lookup = await this.lookUp(ticketId);
       lookupDetail = describeLookup(lookup);
     }
@@ -56,21 +56,28 @@ export class FireEvaluator {
   }
 
   private async lookUp(ticketId: string): Promise<LookupFact> {
+    let found: RecordLookup;
     try {
-      const found = await this.readRecord!(ticketId);
-      if (found.state === 'not_found') return { kind: 'not_found' };
-      return { kind: 'found', state: found.state, rawStatus: found.rawStatus };
+      found = await this.readRecord(ticketId);
     } catch (err) {
+      if (!(err instanceof CrmError)) {
+        // Not a CRM failure but a bug of ours: it must neither cancel the call nor tell the record that the CRM
+        // was unreachable. It fails the evaluation instead (the fire job is retried, then the call fails).
+        this.logger.error({ ticketId, err }, 'CRM lookup failed with an unexpected error (not a CRM failure)');
+        throw err;
+      }
       if (err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) return { kind: 'not_found' };
       // Anything else the CRM answered (budget spent, credentials refused, a request it rejects, a reply we
       // cannot read) means we could not learn the record's state: SPEC's "CRM unreachable" outcome, never a
       // call left hanging in retries.
       this.logger.warn(
-        { ticketId, err: (err as Error).message, kind: (err as Error).name, expected: err instanceof CrmUnreachableError },
+        { ticketId, err: err.message, kind: err.name, expected: err instanceof CrmUnreachableError },
         'CRM unreachable at fire time',
       );
       return { kind: 'unreachable' };
     }
+    if (found.state === 'not_found') return { kind: 'not_found' };
+    return { kind: 'found', state: found.state, rawStatus: found.rawStatus };
   }
 }
 

@@ -17,7 +17,7 @@ export type LookupFact =
   | { kind: 'unreachable' };
 
 export interface FireFacts {
-  provider: CrmProvider | 'none';
+  provider: CrmProvider;
   ticketId: string | null;
   salesforcePolicy: ClosedRecordPolicy;
   lookup: LookupFact;
@@ -34,9 +34,17 @@ export interface FireDecision {
 }
 
 /** Whether the worker must read the CRM record before deciding (SPEC 4 step 1). */
-export function needsLookup(provider: CrmProvider | 'none', ticketId: string | null, policy: ClosedRecordPolicy): boolean {
+export function needsLookup(provider: CrmProvider, ticketId: string | null, policy: ClosedRecordPolicy): boolean {
   if (provider === 'none' || ticketId === null) return false;
   return !(provider === 'salesforce' && policy === 'dont_check');
+}
+
+/**
+ * The comment for a call refused at creation because its record already has a scheduled call (SPEC 2):
+ * none without a CRM, as at fire time.
+ */
+export function duplicateRefusalComment(provider: CrmProvider): CrmCommentKey | null {
+  return provider === 'none' ? null : 'active_call_exists';
 }
 
 const dial: FireDecision = { action: 'dial', reopen: false, comment: null, failReason: null };

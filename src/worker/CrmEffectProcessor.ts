@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import { CrmRejectedError, InvalidRecordIdError, RecordNotFoundError } from '../crm/errors.js';
+import { CrmError } from '../crm/errors.js';
 import type { ResilientCrm } from '../crm/ResilientCrm.js';
 import type { Metrics } from '../observability/Metrics.js';
 import { CRM_COMMENTS } from '../policy/crmComments.js';
@@ -13,8 +13,9 @@ import type { SideEffectLedger } from '../store/SideEffectLedger.js';
  * - done already → nothing;
  * - a previous attempt's outcome is unknown (worker died mid-request) → ask the CRM whether the comment is
  *   there before writing it again;
- * - a permanent refusal (closed Zendesk ticket, record gone) → recorded as undeliverable, never retried;
- * - anything else (CRM down) → thrown, and BullMQ retries with backoff for up to 24 hours.
+ * - a permanent refusal (a CrmError that is not retryable: closed Zendesk ticket, record gone) → recorded as
+ *   undeliverable, never retried;
+ * - anything else (CRM down, Redis away, a bug) → thrown, and BullMQ retries with backoff for up to 24 hours.
  */
 export class CrmEffectProcessor {
   constructor(
@@ -65,7 +66,7 @@ export class CrmEffectProcessor {
         log.info('CRM record reopened');
       }
     } catch (err) {
-      if (err instanceof CrmRejectedError || err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) {
+      if (err instanceof CrmError && !err.retryable) {
         await this.undeliverable(data, effect, err.message);
         return;
       }
