@@ -3,6 +3,6 @@
 # redis-server), and runs the demo (scripts/demo.ts).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-[ -d node_modules ] || npm ci --no-audit --no-fund
+bash scripts/ensure-node-deps.sh
 bash scripts/ensure-redis.sh
 exec npx tsx scripts/demo.ts

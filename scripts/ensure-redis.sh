@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Makes sure a Redis answers at REDIS_URL (default redis://127.0.0.1:6379). When none does, starts a private
 # redis-server on that port (installing Debian's redis-server package first if it is missing).
+# Everything it says goes to stderr: it runs before `npm start`, whose stdout is the daemon's JSON log alone.
 set -euo pipefail
+exec 1>&2
 
 url="${REDIS_URL:-redis://127.0.0.1:6379}"
 hostport="${url#*://}"; hostport="${hostport##*@}"; hostport="${hostport%%/*}"
@@ -20,7 +22,7 @@ fi
 
 case "$host" in
   127.0.0.1|localhost) ;;
-  *) echo "redis: nothing answers at $host:$port and it is not local; start it or set REDIS_URL" >&2; exit 1 ;;
+  *) echo "redis: nothing answers at $host:$port and it is not local; start it or set REDIS_URL"; exit 1 ;;
 esac
 
 if ! command -v redis-server >/dev/null 2>&1; then
@@ -39,5 +41,5 @@ for _ in $(seq 1 50); do
   answers && { echo "redis: answering at $host:$port"; exit 0; }
   sleep 0.1
 done
-echo "redis: started but not answering; see $dir/redis.log" >&2
+echo "redis: started but not answering; see $dir/redis.log"
 exit 1

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # What `npm test` needs besides node_modules, installed from Debian's packages when missing:
 #   redis-server (the outage test starts a Redis of its own), Chromium (the admin page's browser test),
-# and a Redis answering at REDIS_URL (scripts/ensure-redis.sh).
+# and a Redis answering at REDIS_URL (scripts/ensure-redis.sh). The npm dependencies are
+# scripts/ensure-node-deps.sh's job (`npm test` runs both): CI runs this script before its own `npm ci`.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -191,6 +191,11 @@ export class SalesforceAdapter implements CrmAdapter {
   private call<T>(ctx: CrmRequestContext, recordId: string | undefined, fn: () => Promise<T>): Promise<T> {
     if (ctx.signal.aborted) return Promise.reject(new CrmTransientError('Salesforce call aborted before it started'));
     const scope: CallScope = { deadline: Date.now() + ctx.timeoutMs };
+    // jsforce takes no abort signal: an abort stops our wait at once, and the transport's deadline ends the socket.
+    return raceAbort(ctx.signal, () => this.attempt(ctx, scope, recordId, fn));
+  }
+
+  private attempt<T>(ctx: CrmRequestContext, scope: CallScope, recordId: string | undefined, fn: () => Promise<T>): Promise<T> {
     return callScope.run(scope, async () => {
       try {
         await this.auth.ensureToken();
@@ -208,6 +213,17 @@ export class SalesforceAdapter implements CrmAdapter {
       }
     });
   }
+}
+
+/** Settles with `run()`, or rejects with CrmTransientError as soon as `signal` aborts. */
+function raceAbort<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(new CrmTransientError('Salesforce request aborted'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    run()
+      .then(resolve, reject)
+      .finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }
 
 /**

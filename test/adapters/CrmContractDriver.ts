@@ -15,12 +15,6 @@ export interface IdSpelling {
   key: string;
 }
 
-/**
- * A part of the contract a vendor's adapter does not meet yet. Its contract case is then expected to fail
- * (it.fails), so that the suite says so the day the adapter is fixed.
- */
-export type ContractGap = 'abort-mid-request';
-
 export interface DriverAdapterOptions {
   logger?: Logger;
   /** 'wrong': a credential the fake refuses (the vendor answers 401). */
@@ -48,7 +42,6 @@ export interface CrmContractDriver {
   readonly supportsReopen: boolean;
   /** What the constructor says when the config has no credentials. */
   readonly missingCredentials: RegExp;
-  readonly knownGaps: readonly ContractGap[];
 
   /** The real adapter, configured from the fake's crm section as validated by the product's config schema. */
   newAdapter(options?: DriverAdapterOptions): CrmAdapter;

@@ -36,7 +36,6 @@ export function salesforceContractDriver(): CrmContractDriver {
     supportsReopen: true,
     missingCredentials: /accessToken/,
     // jsforce requests are bounded by ctx.timeoutMs, but an abort of ctx.signal mid-request is not passed on.
-    knownGaps: ['abort-mid-request'],
     newAdapter: ({ logger = silentLogger, credentials = 'valid' } = {}) =>
       new SalesforceAdapter(salesforceConfigFor(fake, {}, credentials === 'wrong' ? { accessToken: 'not-a-token-the-org-issued' } : {}), {
         logger,

@@ -32,7 +32,6 @@ export function serviceNowContractDriver(): CrmContractDriver {
     commentOnUnknownRecord: RecordNotFoundError,
     supportsReopen: false,
     missingCredentials: /username and password, or oauthToken/,
-    knownGaps: [],
     newAdapter: ({ logger = silentLogger, credentials = 'valid' } = {}) =>
       new ServiceNowAdapter(serviceNowConfigFor(fake, credentials === 'wrong' ? { password: 'wrong-password' } : {}), { logger }),
     newAdapterWithoutCredentials: () =>

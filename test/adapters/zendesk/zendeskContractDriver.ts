@@ -24,7 +24,6 @@ export function zendeskContractDriver(): CrmContractDriver {
     commentOnUnknownRecord: RecordNotFoundError,
     supportsReopen: false,
     missingCredentials: /email \+ token|oauthToken/,
-    knownGaps: [],
     newAdapter: ({ logger = silentLogger, credentials = 'valid' } = {}) =>
       new ZendeskAdapter(zendeskConfigFor(fake, credentials === 'wrong' ? { token: 'not-the-token' } : {}), { logger }),
     newAdapterWithoutCredentials: () =>
