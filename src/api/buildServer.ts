@@ -5,6 +5,7 @@ import { basicAuthHook } from './auth.js';
 import { HttpError } from './HttpError.js';
 import { installJsonBodyParser } from './jsonBodyParser.js';
 import { LingeringClose, type LingeringCloseBounds } from './LingeringClose.js';
+import { registerApiReference } from './openapi/registerApiReference.js';
 import { registerCallCancelRoutes } from './routes/callCancelRoutes.js';
 import { registerCallRoutes } from './routes/callRoutes.js';
 import { registerCallUpdateRoutes } from './routes/callUpdateRoutes.js';
@@ -104,6 +105,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
 
   registerHealthRoutes(app, s);
   registerSkillCallbackRoutes(app, s);
+  await registerApiReference(app);
 
   const { apiUsers } = s.config.auth;
   await app.register((api, _options, done) => {

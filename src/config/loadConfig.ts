@@ -34,6 +34,11 @@ export function interpolateEnv(value: unknown, env: NodeJS.ProcessEnv, path: str
 
 const PROVIDERS = ['salesforce', 'zendesk', 'servicenow'];
 
+/** A config section's fields, to merge an env override into (none when the file has no such section). */
+function sectionOf(value: unknown): Record<string, unknown> {
+  return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
+}
+
 /** Validates a parsed config object; REDIS_URL and PORT from `env` override the file. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const provider = interpolateEnv((raw as { crm?: { provider?: unknown } } | null)?.crm?.provider ?? 'none', env, ['crm', 'provider']);
@@ -42,12 +47,12 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
   if (!interpolated || typeof interpolated !== 'object' || Array.isArray(interpolated)) {
     throw new ConfigError('config must be a JSON object');
   }
-  const withOverrides: Record<string, any> = structuredClone(interpolated);
-  if (env.REDIS_URL) withOverrides.redis = { ...(withOverrides.redis ?? {}), url: env.REDIS_URL };
+  const withOverrides = structuredClone(interpolated);
+  if (env.REDIS_URL) withOverrides.redis = { ...sectionOf(withOverrides.redis), url: env.REDIS_URL };
   if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (!Number.isInteger(port)) throw new ConfigError(`PORT must be a whole number, got "${env.PORT}"`);
-    withOverrides.server = { ...(withOverrides.server ?? {}), port };
+    withOverrides.server = { ...sectionOf(withOverrides.server), port };
   }
   const result = configSchema.safeParse(withOverrides);
   if (!result.success) {

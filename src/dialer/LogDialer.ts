@@ -7,10 +7,11 @@ import type { Dialer } from './Dialer.js';
 export class LogDialer implements Dialer {
   constructor(private readonly logger: Logger) {}
 
-  async offer(call: CallView): Promise<void> {
+  offer(call: CallView): Promise<void> {
     this.logger.info(
       { callId: call.id, number: maskPhone(call.end_user_number), ticketId: call.out_ticket_id },
       'dialer (log): call placed',
     );
+    return Promise.resolve();
   }
 }

@@ -42,7 +42,7 @@ export class WebhookDialer implements Dialer {
     let lastProblem = '';
     for (let attempt = 1; attempt <= INLINE_ATTEMPTS; attempt += 1) {
       try {
-        const res = await this.http.post(this.config.url, body, { headers, transformRequest: [(d) => d] });
+        const res = await this.http.post(this.config.url, body, { headers, transformRequest: [(d: string) => d] });
         if (res.status >= 200 && res.status < 300) return;
         lastProblem = `dialer answered ${res.status}`;
       } catch (err) {

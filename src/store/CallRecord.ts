@@ -1,4 +1,4 @@
-import type { FailReason, FireDecision } from '../policy/decideOnFire.js';
+import type { FireDecision } from '../policy/decideOnFire.js';
 
 /** Call statuses this product uses (a subset of the seeds' list). */
 export const CALL_STATUSES = ['scheduled', 'queued', 'assigned', 'connecting', 'connected', 'finished', 'failed', 'canceled'] as const;
@@ -9,7 +9,11 @@ export type CallStatus = (typeof CALL_STATUSES)[number];
 
 export type RecordingPermission = 'not_asked' | 'denied' | 'granted';
 
-export type CallFailReason = FailReason | 'canceled_by_request' | 'dialer_unreachable' | 'nothing' | string;
+/**
+ * Free text: the reasons this product sets (decideOnFire's FailReason, 'canceled_by_request',
+ * 'dialer_unreachable', 'nothing', ...) and whatever the dialer reports when it fails a call.
+ */
+export type CallFailReason = string;
 
 export interface CustomerFlags {
   verified_customer: boolean;

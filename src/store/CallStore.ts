@@ -152,7 +152,7 @@ export class CallStore {
       const key = sets[0] ?? `${this.p}idx:all`;
       [ids, total] = await Promise.all([this.redis.zrevrange(key, q.offset, q.offset + q.limit - 1), this.redis.zcard(key)]);
     } else {
-      const all = (await this.redis.zinter(sets.length, ...sets)) as string[];
+      const all = await this.redis.zinter(sets.length, ...sets);
       all.sort((a, b) => Number(b) - Number(a));
       total = all.length;
       ids = all.slice(q.offset, q.offset + q.limit);

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Explanation } from '../../src/admin/explainRoutes.js';
+import type { CallView } from '../../src/calls/callView.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { SalesforceFakeServer } from '../fakes/SalesforceFakeServer.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type ErrorBody, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
 
 const prefix = uniquePrefix('admin-explain');
@@ -30,8 +32,10 @@ const setPolicy = async (value: string) =>
 
 const explain = async (body: unknown) => {
   const res = await t.admin('POST', '/admin/v1/explain', body);
-  return { status: res.status, body: await res.json() };
+  return { status: res.status, body: await jsonBody<Explanation | ErrorBody>(res) };
 };
+
+const getCall = async (id: number) => jsonBody<CallView>(await t.api('GET', `/apps/api/v1/calls/${id}`));
 
 /** Requests that would change a record: a status change or a comment. */
 const writes = () =>
@@ -48,7 +52,7 @@ const schedule = async (ticketId: string, at: string) => {
     ticket_id: ticketId,
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: number; status: string };
+  return jsonBody<CallView>(res);
 };
 
 describe('POST /admin/v1/explain on a closed Salesforce case', () => {
@@ -131,7 +135,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
     await setPolicy('reopen');
     const id = sf.addRecord({ id: '', closed: false, status: 'Working' });
     const call = await schedule(id, inMs(60 * 60 * 1000));
-    const eventsBefore = (await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json()).events;
+    const eventsBefore = (await getCall(call.id)).events;
 
     expect((await explain({ ticket_id: id })).body).toEqual({
       decision: 'skip',
@@ -149,7 +153,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
         crm_status: 'Working',
       });
     }
-    const after = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+    const after = await getCall(call.id);
     expect(after.status).toBe('scheduled');
     expect(after.events).toEqual(eventsBefore);
     expect(sf.commentsOn(id)).toEqual([]);
@@ -159,13 +163,13 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
     await setPolicy('cancel');
     const id = sf.addRecord({ id: '', closed: true });
     const call = await schedule(id, inMs(1500));
-    const explained = (await explain({ call_id: call.id })).body;
+    const explained = (await explain({ call_id: call.id })).body as Explanation; // checked just below
     expect(explained).toMatchObject({ decision: 'cancel', fail_reason: 'record_closed', crm_status: 'Closed' });
     expect(sf.commentsOn(id)).toEqual([]); // the dry run wrote nothing
 
     const fired = await waitFor(
       async () => {
-        const c = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+        const c = await getCall(call.id);
         return c.status === 'canceled' ? c : null;
       },
       10_000,
@@ -200,6 +204,6 @@ describe('POST /admin/v1/explain, bad requests', () => {
   it('malformed JSON → 400', async () => {
     const res = await t.admin('POST', '/admin/v1/explain', '{"ticket_id":', { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toBeTruthy();
+    expect((await jsonBody<ErrorBody>(res)).message).toBeTruthy();
   });
 });

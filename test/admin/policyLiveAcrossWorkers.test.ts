@@ -4,10 +4,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView } from '../../src/calls/callView.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { SalesforceFakeServer } from '../fakes/SalesforceFakeServer.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
 
 /**
@@ -37,7 +38,7 @@ function spawnWorker(name: string): WorkerProcess {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
   const w: WorkerProcess = { name, child, logs: [], stderr: [] };
   let buffered = '';
-  child.stdout!.on('data', (chunk: Buffer) => {
+  child.stdout.on('data', (chunk: Buffer) => {
     buffered += chunk.toString('utf8');
     const lines = buffered.split('\n');
     buffered = lines.pop() ?? '';
@@ -49,7 +50,7 @@ function spawnWorker(name: string): WorkerProcess {
       }
     }
   });
-  child.stderr!.on('data', (chunk: Buffer) => w.stderr.push(chunk.toString('utf8')));
+  child.stderr.on('data', (chunk: Buffer) => w.stderr.push(chunk.toString('utf8')));
   return w;
 }
 
@@ -118,12 +119,12 @@ async function scheduleOnClosedCases(dueAt: string) {
       ticket_id: caseId,
     });
     expect(res.status).toBe(201);
-    out.push({ caseId, callId: ((await res.json()) as { id: number }).id });
+    out.push({ caseId, callId: (await jsonBody<CallView>(res)).id });
   }
   return out;
 }
 
-const getCall = async (id: number) => (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+const getCall = async (id: number) => jsonBody<CallView>(await t.api('GET', `/apps/api/v1/calls/${id}`));
 
 async function waitForStatus(ids: number[], status: string) {
   return waitFor(
@@ -147,7 +148,7 @@ describe('the closed-record policy is live across worker processes', () => {
       'queued',
     );
     for (const call of reopened) {
-      const decision = (call.events as Array<{ type: string; detail: string }>).find((e) => e.type === 'decision');
+      const decision = call.events.find((e) => e.type === 'decision');
       expect(decision?.detail).toMatch(/^dial reopen/);
     }
     for (const { caseId } of reopenPhase) {
@@ -183,7 +184,7 @@ describe('the closed-record policy is live across worker processes', () => {
       'queued',
     );
     for (const call of dialled) {
-      const types = (call.events as Array<{ type: string }>).map((e) => e.type);
+      const types = call.events.map((e) => e.type);
       expect(types).not.toContain('crm_lookup');
       expect(types).toContain('dialed');
     }

@@ -1,10 +1,11 @@
 import { Writable } from 'node:stream';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CrmSettings, PolicyChange } from '../../src/cli/adminClient.js';
 import { SettingsStore } from '../../src/store/SettingsStore.js';
 import { Redis } from 'ioredis';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { basic, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { basic, jsonBody, startTestApp, waitFor, type ErrorBody, type TestClient } from '../support/testApp.js';
 import { ADMIN_USER, API_USER, testConfig } from '../support/testConfig.js';
 
 const prefix = uniquePrefix('admin-settings');
@@ -57,7 +58,7 @@ describe('admin auth', () => {
       });
       expect(none.status).toBe(401);
       expect(none.headers.get('www-authenticate')).toMatch(/^Basic realm="[^"]+"$/);
-      expect((await none.json()).message).toBeTruthy();
+      expect((await jsonBody<ErrorBody>(none)).message).toBeTruthy();
 
       const wrong = await t.admin(method, path, body, {
         authorization: basic({ username: ADMIN_USER.username, password: 'not-the-password' }),
@@ -67,7 +68,7 @@ describe('admin auth', () => {
 
       const apiUser = await t.api(method, path, body);
       expect(apiUser.status).toBe(403);
-      expect((await apiUser.json()).message).toBeTruthy();
+      expect((await jsonBody<ErrorBody>(apiUser)).message).toBeTruthy();
     },
   );
 
@@ -77,7 +78,7 @@ describe('admin auth', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     const res = await t.admin('GET', '/admin/queues/api/queues');
     expect(res.status).toBe(200);
-    const names = ((await res.json()).queues as Array<{ name: string }>).map((q) => q.name).sort();
+    const names = (await jsonBody<{ queues: Array<{ name: string }> }>(res)).queues.map((q) => q.name).sort();
     expect(names).toEqual(['{bulk-cancel}', '{callbacks}', '{crm-effects}']);
   });
 });
@@ -115,10 +116,10 @@ describe('GET / PUT /admin/v1/settings/crm', () => {
     ['an array', [{ salesforce: { closedRecordPolicy: 'reopen' } }]],
     ['a bare string', 'reopen'],
   ])('refuses %s with a 400 naming the allowed values, and changes nothing', async (_what, body) => {
-    const before = await (await t.admin('GET', '/admin/v1/settings/crm/history')).json();
+    const before = await jsonBody<PolicyChange[]>(await t.admin('GET', '/admin/v1/settings/crm/history'));
     const res = await t.admin('PUT', '/admin/v1/settings/crm', JSON.stringify(body), { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
-    const { message } = await res.json();
+    const { message } = await jsonBody<ErrorBody>(res);
     expect(message).toContain('dont_check');
     expect(message).toContain('reopen');
     expect(message).toContain('cancel');
@@ -129,13 +130,13 @@ describe('GET / PUT /admin/v1/settings/crm', () => {
   it('refuses malformed JSON with a 400 {"message"}', async () => {
     const res = await t.admin('PUT', '/admin/v1/settings/crm', '{"salesforce": ', { 'content-type': 'application/json' });
     expect(res.status).toBe(400);
-    expect((await res.json()).message).toBeTruthy();
+    expect((await jsonBody<ErrorBody>(res)).message).toBeTruthy();
   });
 });
 
 describe('audit history', () => {
   it('records who, when, old and new for every change, newest first; saving the same value records nothing', async () => {
-    const current = (await (await t.admin('GET', '/admin/v1/settings/crm')).json()).salesforce.closedRecordPolicy;
+    const current = (await jsonBody<CrmSettings>(await t.admin('GET', '/admin/v1/settings/crm'))).salesforce.closedRecordPolicy;
     const start = Date.now();
     expect((await put('dont_check')).status).toBe(200);
     expect((await put('dont_check')).status).toBe(200); // unchanged: no entry
@@ -144,7 +145,7 @@ describe('audit history', () => {
 
     const res = await t.admin('GET', '/admin/v1/settings/crm/history');
     expect(res.status).toBe(200);
-    const history = (await res.json()) as Array<{ at: string; user: string; old: string; new: string }>;
+    const history = await jsonBody<PolicyChange[]>(res);
     expect(history.slice(0, 2).map(({ user, old, new: next }) => ({ user, old, new: next }))).toEqual([
       { user: ODD_ADMIN.username, old: 'dont_check', new: 'cancel' },
       { user: 'admin', old: current, new: 'dont_check' },
@@ -159,14 +160,16 @@ describe('audit history', () => {
     // The whole trail, oldest change last: the first change of this file went cancel (config) → reopen.
     expect(history.at(-1)).toMatchObject({ user: 'admin', old: 'cancel', new: 'reopen' });
 
-    const limited = await (await t.admin('GET', '/admin/v1/settings/crm/history?limit=1')).json();
+    const limited = await jsonBody<PolicyChange[]>(await t.admin('GET', '/admin/v1/settings/crm/history?limit=1'));
     expect(limited).toEqual(history.slice(0, 1));
     expect((await t.admin('GET', '/admin/v1/settings/crm/history?limit=zero')).status).toBe(400);
   });
 
   it('logs each change with who, old and new, and never a password', async () => {
     await put('reopen');
-    const changes = logLines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'salesforce closed-record policy changed');
+    const changes = logLines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l.msg === 'salesforce closed-record policy changed');
     expect(changes.at(-1)).toMatchObject({ user: 'admin', old: 'cancel', new: 'reopen' });
     const all = logLines.join('\n');
     expect(all).not.toContain(ADMIN_USER.password);

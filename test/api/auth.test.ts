@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { basic, startTestApp, type TestClient } from '../support/testApp.js';
+import { basic, jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { ADMIN_USER, API_USER, SKILL_TOKEN, testConfig } from '../support/testConfig.js';
-import { CALLS, anonymous, callBody, createCall, expectError, getCall, totalCalls } from './callApi.js';
+import { CALLS, anonymous, callBody, createCall, expectError, getCall, totalCalls, type CustomerFlag } from './callApi.js';
 
 const prefix = uniquePrefix('api-auth');
 let t: TestClient;
@@ -59,7 +59,7 @@ describe("the Call API needs the API users' HTTP Basic credentials", () => {
 
   it('refused requests change nothing', async () => {
     const before = await totalCalls(t);
-    const flagsBefore = await (await t.api('GET', `${CALLS}/${callId}/customer_flag`)).json();
+    const flagsBefore = await jsonBody<CustomerFlag>(await t.api('GET', `${CALLS}/${callId}/customer_flag`));
     for (const [, headers] of WRONG) {
       for (const [method, path, body] of endpoints()) {
         expect((headers ? await t.api(method, path, body, headers) : await anonymous(t, method, path, body)).status).toBe(401);

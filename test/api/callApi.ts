@@ -1,13 +1,21 @@
 import { expect } from 'vitest';
-import { inMs, waitFor, type TestClient } from '../support/testApp.js';
+import type { CallView } from '../../src/calls/callView.js';
+import type { BulkCancelOperation } from '../../src/store/BulkCancelStore.js';
+import { inMs, jsonBody, waitFor, type TestClient } from '../support/testApp.js';
 
 /** Helpers shared by the Call API tests (not a test file itself). */
 
 export const CALLS = '/apps/api/v1/calls';
 export const HOUR_MS = 60 * 60 * 1000;
 
-/** The call object as these tests read it. */
-export type Call = Record<string, any> & { id: number; status: string; events: Array<{ at: string; type: string; detail: string | null }> };
+/** The call object as the API returns it. */
+export type Call = CallView;
+
+/** GET / PATCH .../customer_flag, the same three flags as the call's `customer_flag`. */
+export type CustomerFlag = Call['customer_flag'];
+
+/** A bulk cancel operation as the API returns it (202 answer and GET on its Location). */
+export type BulkCancelView = Omit<BulkCancelOperation, 'call_ids'>;
 
 /** A valid create body (an hour out, so it never fires during a test); fields can be overridden or removed with undefined. */
 export function callBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -30,7 +38,7 @@ export async function createCall(t: TestClient, overrides: Record<string, unknow
 export async function getCall(t: TestClient, id: number): Promise<Call> {
   const res = await t.api('GET', `${CALLS}/${id}`);
   expect(res.status).toBe(200);
-  return (await res.json()) as Call;
+  return jsonBody<Call>(res);
 }
 
 /** X-Total-Count of the call list (optionally filtered, e.g. "ticket_id=42"). */

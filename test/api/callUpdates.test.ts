@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
-import { CALLS, ISO_UTC_MS, createCall, expectError, getCall, waitForStatus, type Call } from './callApi.js';
+import { CALLS, ISO_UTC_MS, createCall, expectError, getCall, waitForStatus, type Call, type CustomerFlag } from './callApi.js';
 
 const prefix = uniquePrefix('api-updates');
 let t: TestClient;
@@ -46,7 +46,7 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
 
     const connected = await moveTo(call!.id, 'connected');
     expect(connected.connected_at).toMatch(ISO_UTC_MS);
-    expect(Date.parse(connected.connected_at)).toBeGreaterThanOrEqual(Date.parse(assigned.assigned_at));
+    expect(Date.parse(connected.connected_at!)).toBeGreaterThanOrEqual(Date.parse(assigned.assigned_at!));
     expect(connected.ends_at).toBeNull();
 
     const finished = await moveTo(call!.id, 'finished');
@@ -213,11 +213,11 @@ describe('GET / PATCH /apps/api/v1/calls/{id}/customer_flag', () => {
     const a = await createCall(t);
     const res = await t.api('PATCH', flags(a.id), { repeat_customers: true });
     expect(res.status).toBe(200);
-    expect((await res.json()).repeat_customer).toBe(true);
-    expect((await (await t.api('GET', flags(a.id))).json()).repeat_customer).toBe(true);
+    expect((await jsonBody<CustomerFlag>(res)).repeat_customer).toBe(true);
+    expect((await jsonBody<CustomerFlag>(await t.api('GET', flags(a.id)))).repeat_customer).toBe(true);
 
     const b = await createCall(t);
-    expect((await (await t.api('PATCH', flags(b.id), { repeat_customer: true })).json()).repeat_customer).toBe(true);
+    expect((await jsonBody<CustomerFlag>(await t.api('PATCH', flags(b.id), { repeat_customer: true }))).repeat_customer).toBe(true);
   });
 
   it.each<[string, Record<string, unknown>]>([

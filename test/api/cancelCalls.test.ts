@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fireJobId } from '../../src/queue/queueNames.js';
 import { DialerStub } from '../support/DialerStub.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { basic, inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { basic, inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { API_USER, DIALER_SECRET, testConfig } from '../support/testConfig.js';
-import { CALLS, createCall, expectError, getCall, waitForStatus } from './callApi.js';
+import { CALLS, createCall, expectError, getCall, waitForStatus, type BulkCancelView, type Call } from './callApi.js';
 
 const prefix = uniquePrefix('api-cancel');
 const dialer = new DialerStub();
@@ -29,9 +29,9 @@ describe('PATCH /apps/api/v1/calls/scheduled/{id}/cancel', () => {
     const call = await createCall(t);
     const res = await cancelOne(call.id);
     expect(res.status).toBe(200);
-    const body = await res.json();
+    const body = await jsonBody<Call>(res);
     expect(body).toMatchObject({ id: call.id, status: 'canceled', fail_reason: 'canceled_by_request', scheduled_at: call.scheduled_at });
-    expect(body.events.map((e: { type: string }) => e.type)).toEqual(['scheduled', 'canceled']);
+    expect(body.events.map((e) => e.type)).toEqual(['scheduled', 'canceled']);
     expect(await getCall(t, call.id)).toEqual(body);
     expect(await t.app.services.queues.fire.getJob(fireJobId(call.id))).toBeUndefined();
   });
@@ -76,7 +76,7 @@ describe('PATCH /apps/api/v1/calls/scheduled/{id}/cancel', () => {
       headers: { authorization: basic(API_USER), 'content-type': 'application/json' },
     });
     expect(res.status).toBe(200);
-    expect((await res.json()).status).toBe('canceled');
+    expect((await jsonBody<Call>(res)).status).toBe('canceled');
   });
 });
 
@@ -92,7 +92,7 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
     expect(res.status).toBe(202);
     const location = res.headers.get('location');
     expect(location).toMatch(/^\/apps\/api\/v1\/calls\/scheduled\/cancel\/[0-9a-f-]{36}$/);
-    const accepted = await res.json();
+    const accepted = await jsonBody<BulkCancelView>(res);
     expect(location!.endsWith(`/${accepted.id}`)).toBe(true);
     expect(['in_progress', 'completed']).toContain(accepted.status);
 
@@ -100,7 +100,7 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
       async () => {
         const r = await t.api('GET', location!);
         expect(r.status).toBe(200);
-        const body = await r.json();
+        const body = await jsonBody<BulkCancelView>(r);
         return body.status === 'completed' ? body : null;
       },
       10_000,
@@ -131,14 +131,14 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
     const location = res.headers.get('location')!;
     const op = await waitFor(
       async () => {
-        const body = await (await t.api('GET', location)).json();
+        const body = await jsonBody<BulkCancelView>(await t.api('GET', location));
         return body.status === 'completed' ? body : null;
       },
       15_000,
       'the 1,000-id bulk cancel to complete',
     );
     expect(op.results).toHaveLength(1000);
-    expect(op.results.every((r: { result: string }) => r.result === 'not_found')).toBe(true);
+    expect(op.results.every((r) => r.result === 'not_found')).toBe(true);
   });
 
   it.each<[string, unknown]>([

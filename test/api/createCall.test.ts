@@ -1,8 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
-import { CALLS, HOUR_MS, ISO_UTC_MS, callBody, createCall, expectError, getCall, totalCalls } from './callApi.js';
+import { CALLS, HOUR_MS, ISO_UTC_MS, callBody, createCall, expectError, getCall, totalCalls, type Call } from './callApi.js';
 
 const prefix = uniquePrefix('api-create');
 let t: TestClient;
@@ -90,7 +90,7 @@ describe('POST /apps/api/v1/calls creates a scheduled call', () => {
     });
     expect(res.status).toBe(201);
     expect(res.headers.get('content-type')).toMatch(/^application\/json/);
-    const call = await res.json();
+    const call = await jsonBody<Call>(res);
 
     expect(Number.isSafeInteger(call.id) && call.id > 0).toBe(true);
     expect(call).toMatchObject({
@@ -122,9 +122,10 @@ describe('POST /apps/api/v1/calls creates a scheduled call', () => {
     expect(Date.parse(call.created_at)).toBeGreaterThanOrEqual(before - 1000);
     expect(Date.parse(call.created_at)).toBeLessThanOrEqual(Date.now() + 1000);
     expect(call.events).toHaveLength(1);
-    expect(call.events[0]).toMatchObject({ type: 'scheduled' });
-    expect(Object.keys(call.events[0]).sort()).toEqual(['at', 'detail', 'type']);
-    expect(call.events[0].at).toMatch(ISO_UTC_MS);
+    const event = call.events[0]!;
+    expect(event).toMatchObject({ type: 'scheduled' });
+    expect(Object.keys(event).sort()).toEqual(['at', 'detail', 'type']);
+    expect(event.at).toMatch(ISO_UTC_MS);
 
     // The stored call reads back exactly as it was answered.
     expect(await getCall(t, call.id)).toEqual(call);
@@ -171,13 +172,13 @@ describe('POST /apps/api/v1/calls creates a scheduled call', () => {
     const parent = await createCall(t, { menu_id: 10 });
     const child = await createCall(t, { menu_id: undefined, call_id: parent.id });
     expect(child.parent_id).toBe(parent.id);
-    expect(child.selected_menu.id).toBe(10);
+    expect(child.selected_menu?.id).toBe(10);
     expect(child.id).toBeGreaterThan(parent.id);
 
     // An explicit menu_id wins over the parent's.
     const explicit = await createCall(t, { menu_id: 9, call_id: parent.id });
     expect(explicit.parent_id).toBe(parent.id);
-    expect(explicit.selected_menu.id).toBe(9);
+    expect(explicit.selected_menu?.id).toBe(9);
   });
 
   it('the inherited menu is checked like a given one (a parent language that menu lacks is refused)', async () => {

@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InMemoryCrm } from '../support/InMemoryCrm.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type ErrorBody, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
-import { CALLS, callBody, createCall, expectError, getCall, totalCalls, waitForStatus } from './callApi.js';
+import { CALLS, callBody, createCall, expectError, getCall, totalCalls, waitForStatus, type Call } from './callApi.js';
 
 const ACTIVE_CALL_MESSAGE = 'A scheduled call was not created because the record already has an active scheduled call.';
 
@@ -79,17 +79,17 @@ describe('duplicate guard: one scheduled call per CRM record', () => {
     const ticket = openRecord('4003');
     const before = await totalCalls(t);
     const responses = await Promise.all(Array.from({ length: 20 }, () => t.api('POST', CALLS, callBody({ ticket_id: ticket }))));
-    const bodies = await Promise.all(responses.map((r) => r.json()));
+    const bodies = await Promise.all(responses.map((r) => jsonBody<Call | ErrorBody>(r)));
     const statuses = responses.map((r) => r.status);
     expect(statuses.filter((s) => s === 201)).toHaveLength(1);
     expect(statuses.filter((s) => s === 409)).toHaveLength(19);
     for (const [i, body] of bodies.entries()) {
       if (statuses[i] === 409) expect(body).toEqual({ message: ACTIVE_CALL_MESSAGE });
     }
-    const created = bodies[statuses.indexOf(201)];
+    const created = bodies[statuses.indexOf(201)] as Call; // the one 201 answer
     expect(await totalCalls(t)).toBe(before + 1);
-    const list = await (await t.api('GET', `${CALLS}?ticket_id=${ticket}`)).json();
-    expect(list.map((c: { id: number }) => c.id)).toEqual([created.id]);
+    const list = await jsonBody<Call[]>(await t.api('GET', `${CALLS}?ticket_id=${ticket}`));
+    expect(list.map((c) => c.id)).toEqual([created.id]);
 
     await waitFor(() => activeComments(ticket).length > 0, 10_000, 'the refusal comment');
     await crmEffectsSettled();

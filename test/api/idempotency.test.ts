@@ -1,9 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { startTestApp, type TestClient } from '../support/testApp.js';
+import { jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
-import { CALLS, callBody, expectError, getCall, totalCalls } from './callApi.js';
+import { CALLS, callBody, expectError, getCall, totalCalls, type Call } from './callApi.js';
 
 const prefix = uniquePrefix('api-idem');
 let t: TestClient;
@@ -33,7 +33,7 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
     expect(retry.status).toBe(201);
     expect(await retry.text()).toBe(firstText);
 
-    const call = JSON.parse(firstText);
+    const call = JSON.parse(firstText) as Call;
     expect(await totalCalls(t)).toBe(before + 1);
     expect(await totalCalls(t, 'ticket_id=IDEM-1')).toBe(1);
     expect((await getCall(t, call.id)).status).toBe('scheduled');
@@ -59,7 +59,7 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
 
   it('a retry that lists the same fields in another order is the same request', async () => {
     const key = randomUUID();
-    const body = callBody({ ticket_id: 'IDEM-ORDER' }) as Record<string, unknown>;
+    const body = callBody({ ticket_id: 'IDEM-ORDER' });
     const first = await post(body, key);
     expect(first.status).toBe(201);
     const reordered = Object.fromEntries(Object.entries(body).reverse());
@@ -76,7 +76,7 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
     const b = await post(body, randomUUID());
     expect(a.status).toBe(201);
     expect(b.status).toBe(201);
-    expect((await a.json()).id).not.toBe((await b.json()).id);
+    expect((await jsonBody<Call>(a)).id).not.toBe((await jsonBody<Call>(b)).id);
     expect(await totalCalls(t)).toBe(before + 2);
   });
 
@@ -109,9 +109,9 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
   it('keys are independent of each other after a replay', async () => {
     const key = randomUUID();
     const body = callBody();
-    const first = await (await post(body, key)).json();
+    const first = await jsonBody<Call>(await post(body, key));
     const other = await post(body, `${key}-other`);
     expect(other.status).toBe(201);
-    expect((await other.json()).id).not.toBe(first.id);
+    expect((await jsonBody<Call>(other)).id).not.toBe(first.id);
   });
 });

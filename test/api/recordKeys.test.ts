@@ -1,8 +1,9 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { salesforceIdSuffix } from '../../adapters/salesforce/salesforceIds.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
+import type { Call } from './callApi.js';
 
 /**
  * One CRM record, several spellings of its id: the duplicate guard and the ticket filter treat them as one record
@@ -57,7 +58,7 @@ describe.each([
     const t = await start(crm);
     const first = await create(t, spelling);
     expect(first.status).toBe(201);
-    expect((await first.json()).out_ticket_id).toBe(spelling); // returned as given
+    expect((await jsonBody<Call>(first)).out_ticket_id).toBe(spelling); // returned as given
     expect((await create(t, otherSpelling)).status).toBe(409);
     const list = await t.api('GET', `/apps/api/v1/calls?ticket_id=${otherSpelling}`);
     expect(list.headers.get('x-total-count')).toBe('1');

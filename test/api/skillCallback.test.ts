@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { basic, startTestApp, type TestClient } from '../support/testApp.js';
+import { basic, jsonBody, startTestApp, type TestClient } from '../support/testApp.js';
 import { API_USER, OTHER_SKILL_TOKEN, SKILL_TOKEN, testConfig } from '../support/testConfig.js';
 import { CALLS, expectError, totalCalls, waitForStatus, type Call } from './callApi.js';
 
@@ -27,7 +27,7 @@ function callback(body: unknown, auth: string | null = `Bearer ${SKILL_TOKEN}`):
 }
 
 async function newestCall(): Promise<Call> {
-  const [call] = (await (await t.api('GET', `${CALLS}?per_page=1`)).json()) as Call[];
+  const [call] = await jsonBody<Call[]>(await t.api('GET', `${CALLS}?per_page=1`));
   return call!;
 }
 
@@ -42,7 +42,7 @@ describe('POST /rest/api/v1/callback', () => {
     expect(await totalCalls(t)).toBe(before + 1);
     const call = await newestCall();
     expect(call.end_user_number).toBe('+13855551234');
-    expect(call.selected_menu.id).toBe(9); // the skill's menu
+    expect(call.selected_menu?.id).toBe(9); // the skill's menu
     expect(call.call_type).toBe('Voice Scheduled (API)');
     expect(call.out_ticket_id).toBeNull();
     expect(Date.parse(call.scheduled_at)).toBeGreaterThanOrEqual(startedAt - 1000);
@@ -60,7 +60,7 @@ describe('POST /rest/api/v1/callback', () => {
     expect(res.status).toBe(204);
     const call = await newestCall();
     expect(call.end_user_number).toBe('+13855559876');
-    expect(call.selected_menu.id).toBe(10);
+    expect(call.selected_menu?.id).toBe(10);
 
     expect((await callback({ skill: 'Online Requests', callbackNumber: 3855550000 })).status).toBe(204);
     expect((await newestCall()).end_user_number).toBe('+13855550000');

@@ -32,7 +32,7 @@ const run = (file: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise
 /** Transpiles `entry` and every local module it imports, as `tsc -p tsconfig.build.json` lays them out in dist/. */
 function compileCli(entry: string, outDir: string): void {
   const { options } = ts.convertCompilerOptionsFromJson(
-    JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')).compilerOptions,
+    (JSON.parse(readFileSync(join(repoRoot, 'tsconfig.json'), 'utf8')) as { compilerOptions: unknown }).compilerOptions,
     repoRoot,
   );
   const todo = [entry];

@@ -3,11 +3,12 @@ import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CrmSettings, PolicyChange } from '../../src/cli/adminClient.js';
 import { runCli } from '../../src/cli/cli.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { InMemoryCrm } from '../support/InMemoryCrm.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { ADMIN_USER, API_USER, testConfig } from '../support/testConfig.js';
 
 const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -52,7 +53,7 @@ async function cli(
   return { code, stdout, stderr };
 }
 
-const policyNow = async () => (await (await t.admin('GET', '/admin/v1/settings/crm')).json()).salesforce.closedRecordPolicy;
+const policyNow = async () => (await jsonBody<CrmSettings>(await t.admin('GET', '/admin/v1/settings/crm'))).salesforce.closedRecordPolicy;
 
 describe('callback-orchestrator policy', () => {
   it('get: prints the policy with the portal wording; --json prints the API answer', async () => {
@@ -103,9 +104,9 @@ describe('callback-orchestrator policy', () => {
     expect(lines).toHaveLength(3);
 
     const json = await cli(['policy', 'history', '--json']);
-    const history = JSON.parse(json.stdout);
+    const history = JSON.parse(json.stdout) as PolicyChange[];
     expect(history).toEqual(await (await t.admin('GET', '/admin/v1/settings/crm/history')).json());
-    expect(history.map((h: { new: string }) => h.new)).toEqual(['dont_check', 'cancel']);
+    expect(history.map((h) => h.new)).toEqual(['dont_check', 'cancel']);
     expect(JSON.parse((await cli(['policy', 'history', '--limit', '1', '--json'])).stdout)).toEqual(history.slice(0, 1));
     expect((await cli(['policy', 'history', '--limit', 'x'])).code).toBe(1);
   });

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView } from '../../src/calls/callView.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { InMemoryCrm } from '../support/InMemoryCrm.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
 
 /**
@@ -55,13 +56,17 @@ async function schedule(env: Env, ticketId: string | null, inMillis = 800) {
     ...(ticketId ? { ticket_id: ticketId } : {}),
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: number };
+  return jsonBody<CallView>(res);
+}
+
+async function getCall(env: Env, id: number) {
+  return jsonBody<CallView>(await env.t.api('GET', `/apps/api/v1/calls/${id}`));
 }
 
 async function settled(env: Env, id: number, status: string) {
   return waitFor(
     async () => {
-      const call = await (await env.t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+      const call = await getCall(env, id);
       return call.status === status ? call : null;
     },
     15_000,
@@ -98,9 +103,9 @@ describe.each(['zendesk', 'servicenow'] as const)('%s', (provider) => {
     expect(call.fail_reason).toBe('record_closed');
     await waitFor(() => env.crm.commentsOn(id).length > 0);
     expect(env.crm.commentsOn(id)).toEqual([CRM_COMMENTS.record_closed_not_created]);
-    const after = await (await env.t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+    const after = await getCall(env, call.id);
     expect(eventTypes(after)).toContain('comment_written');
-    expect(after.events.find((e: { type: string }) => e.type === 'crm_lookup').detail).toContain(provider === 'zendesk' ? 'solved' : '7');
+    expect(after.events.find((e) => e.type === 'crm_lookup')?.detail).toContain(provider === 'zendesk' ? 'solved' : '7');
   });
 
   it('record not found: canceled/record_not_found, no comment', async () => {
@@ -141,7 +146,7 @@ describe('salesforce closed-record policies', () => {
     expect(env.crm.reopened).toEqual([id]);
     expect(env.crm.records.get(id)!.closed).toBe(false);
     expect(env.crm.commentsOn(id)).toEqual([CRM_COMMENTS.reopened]);
-    await waitFor(async () => eventTypes(await (await env.t.api('GET', `/apps/api/v1/calls/${call.id}`)).json()).includes('reopened'));
+    await waitFor(async () => eventTypes(await getCall(env, call.id)).includes('reopened'));
   });
 
   it('cancel: canceled/record_closed with the "canceled because the record is closed" comment', async () => {
@@ -212,7 +217,7 @@ describe('CRM outage', () => {
     env.crm.refuseCommentsOn.add(id);
     const call = await settled(env, (await schedule(env, id)).id, 'canceled');
     const withEvent = await waitFor(async () => {
-      const c = await (await env.t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+      const c = await getCall(env, call.id);
       return eventTypes(c).includes('comment_undeliverable') ? c : null;
     });
     expect(withEvent.fail_reason).toBe('record_closed');
@@ -234,7 +239,7 @@ describe('batched reads', () => {
           scheduled_at: due,
           ticket_id: id,
         });
-        return (await res.json()).id as number;
+        return (await jsonBody<CallView>(res)).id;
       }),
     );
     for (const id of created) await settled(env, id, 'queued');

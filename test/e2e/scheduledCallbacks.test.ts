@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView } from '../../src/calls/callView.js';
 import { signBody } from '../../src/dialer/WebhookDialer.js';
 import { DialerStub } from '../support/DialerStub.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { startTestApp, waitFor, inMs, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type ErrorBody, type TestClient } from '../support/testApp.js';
 import { DIALER_SECRET, testConfig } from '../support/testConfig.js';
 
 const prefix = uniquePrefix('e2e-dial');
@@ -28,9 +29,9 @@ const schedule = async (inMillis: number) => {
     scheduled_at: inMs(inMillis),
   });
   expect(res.status).toBe(201);
-  return (await res.json()) as { id: number };
+  return jsonBody<CallView>(res);
 };
-const getCall = async (id: number) => (await t.api('GET', `/apps/api/v1/calls/${id}`)).json();
+const getCall = async (id: number) => jsonBody<CallView>(await t.api('GET', `/apps/api/v1/calls/${id}`));
 const queued = (id: number) =>
   waitFor(async () => ((await getCall(id)).status === 'queued' ? getCall(id) : null), 15_000, `call ${id} queued`);
 
@@ -43,7 +44,7 @@ describe('a scheduled callback fires and reaches the dialer', () => {
       scheduled_at: inMs(1500),
     });
     expect(res.status).toBe(201);
-    const call = await res.json();
+    const call = await jsonBody<CallView>(res);
     expect(call.status).toBe('scheduled');
     expect(dialer.forCall(call.id)).toHaveLength(0);
 
@@ -54,11 +55,11 @@ describe('a scheduled callback fires and reaches the dialer', () => {
     expect(dial!.body.end_user_number).toBe('+18596579625');
 
     const after = await waitFor(async () => {
-      const c = await (await t.api('GET', `/apps/api/v1/calls/${call.id}`)).json();
+      const c = await getCall(call.id);
       return c.status === 'queued' ? c : null;
     });
     expect(after.queued_at).not.toBeNull();
-    expect(after.events.map((e: { type: string }) => e.type)).toEqual(['scheduled', 'fired', 'decision', 'dialed', 'status']);
+    expect(after.events.map((e) => e.type)).toEqual(['scheduled', 'fired', 'decision', 'dialed', 'status']);
     expect(dialer.forCall(call.id)).toHaveLength(1);
   });
 });
@@ -74,7 +75,7 @@ describe('dialer trouble and races', () => {
       expect(offer.headers['idempotency-key']).toBe(`call-${id}`);
       expect(offer.headers['x-signature']).toBe(signBody(offer.rawBody, DIALER_SECRET));
     }
-    expect(call.events.filter((e: { type: string }) => e.type === 'dialed')).toHaveLength(1);
+    expect(call.events.filter((e) => e.type === 'dialed')).toHaveLength(1);
   });
 
   it("answers 409 to a cancel that races the running fire job, and the job's outcome stands", async () => {
@@ -84,10 +85,10 @@ describe('dialer trouble and races', () => {
       await waitFor(() => dialer.forCall(id).length > 0, 10_000, 'the dial to start');
       const cancel = await t.api('PATCH', `/apps/api/v1/calls/scheduled/${id}/cancel`);
       expect(cancel.status).toBe(409);
-      expect((await cancel.json()).message).toMatch(/already being processed/);
+      expect((await jsonBody<ErrorBody>(cancel)).message).toMatch(/already being processed/);
       const call = await queued(id);
       expect(call.fail_reason).toBe('nothing');
-      expect(call.events.map((e: { type: string }) => e.type)).not.toContain('canceled');
+      expect(call.events.map((e) => e.type)).not.toContain('canceled');
     } finally {
       dialer.delayMs = 0;
     }

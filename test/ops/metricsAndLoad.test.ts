@@ -1,7 +1,8 @@
 import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView } from '../../src/calls/callView.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type ErrorBody, type TestClient } from '../support/testApp.js';
 import { API_USER, testConfig } from '../support/testConfig.js';
 
 const prefix = uniquePrefix('metrics');
@@ -25,8 +26,8 @@ describe('GET /metrics', () => {
       end_user_number: '+18596579625',
       scheduled_at: inMs(300),
     });
-    const { id } = await res.json();
-    await waitFor(async () => (await (await t.api('GET', `/apps/api/v1/calls/${id}`)).json()).status === 'queued');
+    const { id } = await jsonBody<CallView>(res);
+    await waitFor(async () => (await jsonBody<CallView>(await t.api('GET', `/apps/api/v1/calls/${id}`))).status === 'queued');
     const later = await t.api('POST', '/apps/api/v1/calls', {
       call_type: 'Voice Scheduled (API)',
       menu_id: 9,
@@ -77,7 +78,7 @@ describe('load shedding', () => {
         return r.status === 503 ? r : null;
       });
       expect(shed.headers.get('retry-after')).toBe('1');
-      expect((await shed.json()).message).toMatch(/retry later/);
+      expect((await jsonBody<ErrorBody>(shed)).message).toMatch(/retry later/);
     } finally {
       sockets.forEach((s) => s.destroy());
     }

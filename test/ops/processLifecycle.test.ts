@@ -3,9 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CallView } from '../../src/calls/callView.js';
 import { DialerStub } from '../support/DialerStub.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
-import { basic, inMs, waitFor } from '../support/testApp.js';
+import { basic, inMs, jsonBody, waitFor } from '../support/testApp.js';
 import { API_USER, ADMIN_USER, DIALER_SECRET, SKILL_TOKEN } from '../support/testConfig.js';
 
 /** The real entry point (src/main.ts) as an operator runs it: start-up, logs, SIGTERM. */
@@ -21,8 +22,8 @@ function startProcess(configFile: string, env: Record<string, string> = {}): Chi
     env: { ...process.env, CONFIG_FILE: configFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  child.stdout!.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr!.on('data', (d: Buffer) => (output += d.toString()));
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
   return child;
 }
 
@@ -67,7 +68,7 @@ describe('the daemon process', () => {
       body: JSON.stringify({ call_type: 'Voice Scheduled (API)', menu_id: 9, end_user_number: '+1 859-657-9625', scheduled_at: inMs(800) }),
     });
     expect(res.status).toBe(201);
-    const { id } = await res.json();
+    const { id } = await jsonBody<CallView>(res);
     await fetch(`${url}/rest/api/v1/callback`, {
       method: 'POST',
       headers: { authorization: `Bearer ${SKILL_TOKEN}`, 'content-type': 'application/json' },
@@ -85,7 +86,11 @@ describe('the daemon process', () => {
     expect(output).toMatch(new RegExp(`"callId":${id}[^\\n]*callback handed to the dialer`)); // finished, not cut off
 
     const lines = output.trim().split('\n');
-    for (const line of lines) expect(() => JSON.parse(line), line).not.toThrow();
+    for (const line of lines) {
+      expect(() => {
+        JSON.parse(line);
+      }, line).not.toThrow();
+    }
     for (const secret of [
       API_USER.password,
       ADMIN_USER.password,

@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startApp, type RunningApp } from '../../src/App.js';
+import type { CallView } from '../../src/calls/callView.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
+import { inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
 
 /** API and worker split (ROLE=api / ROLE=worker): the worker serves its own health and fire metrics. */
@@ -30,8 +31,8 @@ describe('a worker-only process', () => {
       end_user_number: '+18596579625',
       scheduled_at: inMs(300),
     });
-    const { id } = await res.json();
-    await waitFor(async () => (await (await api.api('GET', `/apps/api/v1/calls/${id}`)).json()).status === 'queued');
+    const { id } = await jsonBody<CallView>(res);
+    await waitFor(async () => (await jsonBody<CallView>(await api.api('GET', `/apps/api/v1/calls/${id}`))).status === 'queued');
 
     expect((await fetch(`${worker.url}/healthz`)).status).toBe(200);
     expect((await fetch(`${worker.url}/readyz`)).status).toBe(200);

@@ -1,9 +1,11 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { CallView } from '../../src/calls/callView.js';
 
 export interface DialRequest {
   rawBody: string;
-  body: any;
+  /** The call as the dialer receives it. */
+  body: CallView;
   headers: http.IncomingHttpHeaders;
 }
 
@@ -20,18 +22,19 @@ export class DialerStub {
   url = '';
 
   async start(): Promise<void> {
-    this.server = http.createServer((req, res) => {
+    const server = http.createServer((req, res) => {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
         const rawBody = Buffer.concat(chunks).toString('utf8');
-        this.received.push({ rawBody, body: JSON.parse(rawBody), headers: req.headers });
+        this.received.push({ rawBody, body: JSON.parse(rawBody) as CallView, headers: req.headers });
         const status = this.nextStatuses.shift() ?? this.status;
         setTimeout(() => res.writeHead(status, { 'Content-Type': 'application/json' }).end('{}'), this.delayMs);
       });
     });
-    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server!.address() as AddressInfo).port}/dial`;
+    this.server = server;
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    this.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/dial`;
   }
 
   forCall(id: number): DialRequest[] {

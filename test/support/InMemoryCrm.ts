@@ -1,6 +1,9 @@
 import type { CrmAdapter, CrmRequestContext, RecordLookup } from '../../src/crm/CrmAdapter.js';
 import { CrmRejectedError, CrmTransientError, RecordNotFoundError } from '../../src/crm/errors.js';
 
+/** Runs `work` as a vendor call would run: its result resolves, its throw rejects (never a synchronous throw). */
+const asVendorCall = <T>(work: () => T): Promise<T> => new Promise<T>((resolve) => resolve(work()));
+
 /**
  * An in-test implementation of the CRM port (issue 2: proves the whole flow before the vendor adapters).
  * Records are open/closed with a raw status; `down` makes every call a transient failure.
@@ -27,37 +30,45 @@ export class InMemoryCrm implements CrmAdapter {
     return /^[A-Za-z0-9]{1,18}$/.test(id);
   }
 
-  async readRecords(ids: readonly string[], _ctx: CrmRequestContext): Promise<Map<string, RecordLookup>> {
-    if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
-    if (this.rejectReads) throw new CrmRejectedError('invalid field Status', { status: 400 });
-    this.readBatches.push([...ids]);
-    return new Map(
-      ids.map((id) => {
-        const r = this.records.get(id);
-        return [id, r ? { id, state: r.closed ? 'closed' : 'open', rawStatus: r.status } : { id, state: 'not_found', rawStatus: null }];
-      }),
-    );
+  readRecords(ids: readonly string[], _ctx: CrmRequestContext): Promise<Map<string, RecordLookup>> {
+    return asVendorCall(() => {
+      if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
+      if (this.rejectReads) throw new CrmRejectedError('invalid field Status', { status: 400 });
+      this.readBatches.push([...ids]);
+      return new Map(
+        ids.map((id) => {
+          const r = this.records.get(id);
+          return [id, r ? { id, state: r.closed ? 'closed' : 'open', rawStatus: r.status } : { id, state: 'not_found', rawStatus: null }];
+        }),
+      );
+    });
   }
 
-  async addComment(id: string, body: string): Promise<void> {
-    if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
-    if (!this.records.has(id)) throw new RecordNotFoundError(id);
-    if (this.refuseCommentsOn.has(id)) throw new CrmRejectedError('closed prevents ticket update', { status: 422 });
-    this.comments.push({ id, body, at: new Date() });
+  addComment(id: string, body: string): Promise<void> {
+    return asVendorCall(() => {
+      if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
+      if (!this.records.has(id)) throw new RecordNotFoundError(id);
+      if (this.refuseCommentsOn.has(id)) throw new CrmRejectedError('closed prevents ticket update', { status: 422 });
+      this.comments.push({ id, body, at: new Date() });
+    });
   }
 
-  async hasCommentSince(id: string, body: string, since: Date): Promise<boolean> {
-    if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
-    return this.comments.some((c) => c.id === id && c.body === body && c.at >= since);
+  hasCommentSince(id: string, body: string, since: Date): Promise<boolean> {
+    return asVendorCall(() => {
+      if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
+      return this.comments.some((c) => c.id === id && c.body === body && c.at >= since);
+    });
   }
 
-  async reopen(id: string): Promise<void> {
-    if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
-    const r = this.records.get(id);
-    if (!r) throw new RecordNotFoundError(id);
-    r.closed = false;
-    r.status = 'Working';
-    this.reopened.push(id);
+  reopen(id: string): Promise<void> {
+    return asVendorCall(() => {
+      if (this.down) throw new CrmTransientError('CRM down (503)', { status: 503 });
+      const r = this.records.get(id);
+      if (!r) throw new RecordNotFoundError(id);
+      r.closed = false;
+      r.status = 'Working';
+      this.reopened.push(id);
+    });
   }
 
   commentsOn(id: string): string[] {

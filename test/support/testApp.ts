@@ -29,6 +29,16 @@ export async function startTestApp(config: AppConfig, options: Partial<AppOption
   return { app, url, api: call(basic(API_USER)), admin: call(basic(ADMIN_USER)) };
 }
 
+/** The API's error body: exactly `{"message": ...}` (SPEC). */
+export interface ErrorBody {
+  message: string;
+}
+
+/** The response's JSON body, typed as the test reads it (the test's assertions check the values). */
+export async function jsonBody<T>(res: Response): Promise<T> {
+  return (await res.json()) as T;
+}
+
 /** Polls until `check` returns a truthy value (or throws after `timeoutMs`). */
 export async function waitFor<T>(
   check: () => Promise<T | undefined | null | false> | T | undefined | null | false,

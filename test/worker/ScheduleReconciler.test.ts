@@ -2,7 +2,7 @@ import { UnrecoverableError, Worker } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { CallQueues } from '../../src/queue/CallQueues.js';
+import { CallQueues, type FireJobData } from '../../src/queue/CallQueues.js';
 import { QUEUE_NAMES, fireJobId } from '../../src/queue/queueNames.js';
 import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
 import type { NewCall } from '../../src/store/CallRecord.js';
@@ -57,11 +57,12 @@ describe('ScheduleReconciler', () => {
     const stuck = await calls.create({ ...newCall('R3'), scheduled_at: new Date(Date.now() + 50).toISOString() }, new Date());
     if (!stuck.created) throw new Error('setup');
     await queues.scheduleFire(stuck.call.id, new Date(stuck.call.scheduled_at));
-    const failing = new Worker(
+    const failing = new Worker<FireJobData>(
       QUEUE_NAMES.fire,
-      async (j) => {
-        if (j.data.callId === stuck.call.id) throw new UnrecoverableError('worker crashed in a way nobody recorded');
-      },
+      (j) =>
+        j.data.callId === stuck.call.id
+          ? Promise.reject(new UnrecoverableError('worker crashed in a way nobody recorded'))
+          : Promise.resolve(),
       { connection, prefix },
     );
     const job = await waitFor(async () => {

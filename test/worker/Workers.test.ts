@@ -24,9 +24,7 @@ const calls = new CallStore(redis, prefix);
 const failures = new Map<number, Error>();
 // The fire step itself is not under test here: it fails the way the case needs.
 const failingFire = {
-  process: async (callId: number) => {
-    throw failures.get(callId)!;
-  },
+  process: (callId: number) => Promise.reject(failures.get(callId)!),
 } as unknown as FireProcessor;
 const workers = new Workers(
   connection,

@@ -2,11 +2,14 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
 import { maskPhone } from '../../observability/logger.js';
 import { CRM_COMMENTS } from '../../policy/crmComments.js';
-import { CALL_STATUSES, type CallStatus, type NewCall } from '../../store/CallRecord.js';
+import { duplicateRefusalComment } from '../../policy/decideOnFire.js';
+import type { NewCall } from '../../store/CallRecord.js';
 import { IdempotencyStore } from '../../store/IdempotencyStore.js';
-import { HttpError, badRequest } from '../HttpError.js';
-import { isPlainTicketId, validateCreateCall } from '../validation/createCallRequest.js';
-import { callIdParam, callView, objectBody, requireCall } from './callParams.js';
+import { HttpError } from '../HttpError.js';
+import { IDEMPOTENCY_ERRORS, createCallHeadersSchema, listCallsQuerySchema } from '../schemas/callSchemas.js';
+import { validateCreateCall } from '../validation/createCallRequest.js';
+import { parseRequestPart } from '../validation/parseRequestPart.js';
+import { callIdParam, callView, requireCall } from './callParams.js';
 
 const BASE = '/apps/api/v1/calls';
 
@@ -15,7 +18,8 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
   const created = await s.calls.create(call, now);
   if (!created.created) {
     // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
-    if (s.crm) await s.effects.requestComment(created.existingCallId, call.ticket_id!, 'active_call_exists', 'refusal');
+    const comment = duplicateRefusalComment(s.crm.provider);
+    if (comment) await s.effects.requestComment(created.existingCallId, call.ticket_id!, comment, 'refusal');
     s.logger.info(
       { ticketId: call.ticket_id, existingCallId: created.existingCallId },
       'call refused: record already has a scheduled call',
@@ -53,12 +57,11 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
 
 /** Create, read and list (SPEC 3.1). */
 export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
-  const isValidTicketId = s.crm ? (id: string) => s.crm!.isValidRecordId(id) : isPlainTicketId;
+  const isValidTicketId = (id: string) => s.crm.isValidRecordId(id);
 
   const create = async (request: FastifyRequest) => {
-    const body = objectBody(request.body);
     const now = new Date();
-    const call = await validateCreateCall(body, {
+    const call = await validateCreateCall(request.body, {
       menus: s.config.menus,
       defaultRegion: s.config.defaultRegion,
       isValidTicketId,
@@ -71,17 +74,15 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
   };
 
   app.post(BASE, async (request, reply) => {
-    const key = request.headers['idempotency-key'];
+    const key = parseRequestPart(createCallHeadersSchema, request.headers)['idempotency-key'];
     if (key === undefined) return send(reply, await create(request));
-    if (typeof key !== 'string' || key.length === 0 || key.length > 255) throw badRequest('Idempotency-Key must be 1 to 255 characters');
 
     const scope = request.principal ?? '';
     const fingerprint = IdempotencyStore.fingerprint(request.body);
     const reservation = await s.idempotency.reserve(scope, key, fingerprint);
     if (reservation.kind === 'replay') return send(reply, reservation.response);
-    if (reservation.kind === 'mismatch') throw new HttpError(422, 'Idempotency-Key was already used with a different request body');
-    if (reservation.kind === 'in_progress')
-      throw new HttpError(409, 'A request with this Idempotency-Key is still in progress', { 'Retry-After': '1' });
+    if (reservation.kind === 'mismatch') throw new HttpError(422, IDEMPOTENCY_ERRORS.mismatch);
+    if (reservation.kind === 'in_progress') throw new HttpError(409, IDEMPOTENCY_ERRORS.inProgress, { 'Retry-After': '1' });
     try {
       const result = await create(request);
       await s.idempotency.complete(scope, key, fingerprint, result);
@@ -97,22 +98,11 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
   });
 
   app.get(`${BASE}/:id`, async (request) => {
-    const id = callIdParam((request.params as { id: string }).id);
-    return callView(s, await requireCall(s, id));
+    return callView(s, await requireCall(s, callIdParam(request.params)));
   });
 
   app.get(BASE, async (request, reply) => {
-    const q = request.query as Record<string, string | undefined>;
-    let status: CallStatus | undefined;
-    if (q.status !== undefined && q.status !== '') {
-      if (!CALL_STATUSES.includes(q.status as CallStatus)) {
-        throw badRequest(`status must be one of: ${CALL_STATUSES.join(', ')}`);
-      }
-      status = q.status as CallStatus;
-    }
-    const page = positiveIntParam(q.page, 'page', 1);
-    const perPage = Math.min(positiveIntParam(q.per_page, 'per_page', 25), 100);
-    const ticketId = q.ticket_id ? q.ticket_id : undefined;
+    const { status, page, per_page: perPage, ticket_id: ticketId } = parseRequestPart(listCallsQuerySchema, request.query);
     const recordKey = ticketId === undefined ? undefined : s.recordKey(ticketId);
     const { calls, total } = await s.calls.list({ status, recordKey, offset: (page - 1) * perPage, limit: perPage });
 
@@ -135,10 +125,4 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
 
 function send(reply: FastifyReply, result: { status: number; body: unknown }) {
   return reply.code(result.status).send(result.body);
-}
-
-function positiveIntParam(raw: string | undefined, name: string, fallback: number): number {
-  if (raw === undefined || raw === '') return fallback;
-  if (!/^[1-9]\d{0,8}$/.test(raw)) throw badRequest(`${name} must be a positive integer`);
-  return Number(raw);
 }

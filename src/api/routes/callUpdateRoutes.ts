@@ -1,8 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
 import { type CallRecord, type CallStatus, type CustomerFlags } from '../../store/CallRecord.js';
-import { HttpError, badRequest } from '../HttpError.js';
-import { callIdParam, callView, objectBody, requireCall } from './callParams.js';
+import { HttpError } from '../HttpError.js';
+import { CALL_NOT_FOUND } from '../schemas/callSchemas.js';
+import { FLAG_NAMES, STATUS_UPDATE_ERRORS, customerFlagsPatchSchema, statusUpdateBodySchema } from '../schemas/callUpdateSchemas.js';
+import { parseRequestPart } from '../validation/parseRequestPart.js';
+import { callIdParam, callView, requireCall } from './callParams.js';
 
 const BASE = '/apps/api/v1/calls';
 
@@ -16,18 +19,11 @@ const TIMESTAMP_FIELD: Partial<Record<CallStatus, keyof CallRecord>> = {
   failed: 'ends_at',
 };
 
-const FLAG_NAMES = ['verified_customer', 'bad_actor', 'repeat_customer'] as const;
-
 /** Dialer status reports and customer flags (SPEC 3.1). */
 export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): void {
   app.patch(`${BASE}/:id`, async (request) => {
-    const id = callIdParam((request.params as { id: string }).id);
-    const body = objectBody(request.body);
-    const to = body.status;
-    if (typeof to !== 'string' || to === '') throw badRequest('status is required');
-    if (body.fail_reason !== undefined && (typeof body.fail_reason !== 'string' || body.fail_reason.length > 100)) {
-      throw badRequest('fail_reason must be a string of at most 100 characters');
-    }
+    const id = callIdParam(request.params);
+    const { status: to, fail_reason: failReason } = parseRequestPart(statusUpdateBodySchema, request.body);
     // Legal predecessors: every earlier step on the path (skipping is fine); `failed` from any step before finished.
     // Anything else — a status the dialer may not report (scheduled, canceled), an unknown one, a step back — is
     // an illegal move: 409 (SPEC 3.1). An empty list would mean "from any status" to the store, so it is refused here.
@@ -35,12 +31,12 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     const from = !legal ? [] : to === 'failed' ? PROGRESS.slice(0, -1) : PROGRESS.slice(0, PROGRESS.indexOf(to as CallStatus));
     if (from.length === 0) {
       const call = await requireCall(s, id);
-      throw new HttpError(409, `Cannot change status from '${call.status}' to '${to}'`);
+      throw new HttpError(409, STATUS_UPDATE_ERRORS.illegalMove(call.status, to));
     }
     const patch: Partial<CallRecord> = {};
     const field = TIMESTAMP_FIELD[to as CallStatus];
     if (field) (patch as Record<string, unknown>)[field] = new Date().toISOString();
-    if (to === 'failed') patch.fail_reason = (body.fail_reason as string | undefined) ?? 'dialer_reported_failure';
+    if (to === 'failed') patch.fail_reason = failReason ?? 'dialer_reported_failure';
     const move = { to: to as CallStatus, patch, events: [{ type: 'status', detail: to }] };
     let result = await s.calls.transition(id, { ...move, from });
     if (result.result === 'conflict' && result.status === 'scheduled') {
@@ -55,29 +51,23 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
         });
       }
     }
-    if (result.result === 'missing') throw new HttpError(404, 'Call not found');
-    if (result.result === 'conflict') throw new HttpError(409, `Cannot change status from '${result.status}' to '${to}'`);
+    if (result.result === 'missing') throw new HttpError(404, CALL_NOT_FOUND);
+    if (result.result === 'conflict') throw new HttpError(409, STATUS_UPDATE_ERRORS.illegalMove(result.status, to));
     return callView(s, result.call);
   });
 
   app.get(`${BASE}/:id/customer_flag`, async (request) => {
-    const call = await requireCall(s, callIdParam((request.params as { id: string }).id));
+    const call = await requireCall(s, callIdParam(request.params));
     return flagsOf(call);
   });
 
   app.patch(`${BASE}/:id/customer_flag`, async (request) => {
-    const id = callIdParam((request.params as { id: string }).id);
-    const body = objectBody(request.body);
+    const id = callIdParam(request.params);
+    const flags = parseRequestPart(customerFlagsPatchSchema, request.body);
     const patch: Partial<CustomerFlags> = {};
-    for (const name of FLAG_NAMES) {
-      // The seed spells it `repeat_customers` in the PATCH example; both are accepted.
-      const value = name === 'repeat_customer' && body[name] === undefined ? body.repeat_customers : body[name];
-      if (value === undefined) continue;
-      if (typeof value !== 'boolean') throw badRequest(`${name} must be a boolean`);
-      patch[name] = value;
-    }
+    for (const name of FLAG_NAMES) if (flags[name] !== undefined) patch[name] = flags[name];
     const result = await s.calls.transition(id, { patch });
-    if (result.result !== 'ok') throw new HttpError(404, 'Call not found');
+    if (result.result !== 'ok') throw new HttpError(404, CALL_NOT_FOUND);
     return flagsOf(result.call);
   });
 }

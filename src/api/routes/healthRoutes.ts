@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
+import { REDIS_NOT_REACHABLE } from '../schemas/healthSchemas.js';
 
 /** Liveness, readiness (Redis reachable) and Prometheus metrics; no credentials needed. */
 export function registerHealthRoutes(app: FastifyInstance, s: AppServices): void {
@@ -10,7 +11,7 @@ export function registerHealthRoutes(app: FastifyInstance, s: AppServices): void
       await withTimeout(s.redis.ping(), 1000);
       return { status: 'ok', redis: 'up' };
     } catch {
-      return reply.code(503).header('Retry-After', '5').send({ message: 'Redis is not reachable', status: 'unavailable', redis: 'down' });
+      return reply.code(503).header('Retry-After', '5').send({ message: REDIS_NOT_REACHABLE, status: 'unavailable', redis: 'down' });
     }
   });
 

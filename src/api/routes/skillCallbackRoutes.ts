@@ -2,8 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
 import { safeEqual } from '../auth.js';
 import { HttpError, badRequest } from '../HttpError.js';
+import { SKILL_CALLBACK_ERRORS as E, skillCallbackBodySchema } from '../schemas/skillCallbackSchemas.js';
+import { parseRequestPart } from '../validation/parseRequestPart.js';
 import { toE164 } from '../validation/phoneNumber.js';
-import { objectBody } from './callParams.js';
 import { scheduleCall } from './callRoutes.js';
 
 /**
@@ -18,24 +19,19 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     let owner: (typeof tokens)[number] | undefined;
     if (match) for (const t of tokens) if (safeEqual(match[1]!, t.token) && !owner) owner = t;
-    if (!owner)
-      throw new HttpError(401, "The authorization header wasn't valid.", { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
+    if (!owner) throw new HttpError(401, E.badToken, { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
     request.principal = `token:${tokens.indexOf(owner)}`;
     (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills = owner.skills;
   };
 
   app.post('/rest/api/v1/callback', { onRequest: authenticate }, async (request, reply) => {
-    const body = objectBody(request.body);
-    if (typeof body.skill !== 'string' || body.skill.length === 0) throw badRequest('skill is required');
-    if (body.callbackNumber === undefined || body.callbackNumber === null || body.callbackNumber === '') {
-      throw badRequest('callbackNumber is required');
-    }
+    const body = parseRequestPart(skillCallbackBodySchema, request.body);
     const skill = s.config.skills.find((k) => k.name === body.skill);
-    if (!skill) throw badRequest(`Unknown skill '${body.skill}'`);
+    if (!skill) throw badRequest(E.unknownSkill(body.skill));
     const allowed = (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills ?? [];
-    if (!allowed.includes(skill.name)) throw new HttpError(403, `This token may not request callbacks for skill '${skill.name}'`);
+    if (!allowed.includes(skill.name)) throw new HttpError(403, E.skillNotAllowed(skill.name));
     const number = toE164(body.callbackNumber, s.config.defaultRegion);
-    if (!number) throw badRequest('callbackNumber is not well formed');
+    if (!number) throw badRequest(E.numberMalformed);
 
     const menu = s.config.menus.find((m) => m.id === skill.menuId)!;
     const now = new Date();
