@@ -23,30 +23,35 @@ export interface Evaluation {
   lookupDetail: string | null;
 }
 
+export interface FireEvaluatorDeps {
+  provider: CrmProvider;
+  /** Reads one record (directly for the dry run, through the batcher in the worker). */
+  readRecord: (id: string) => Promise<RecordLookup>;
+  /** The record's one key for the per-record guards. */
+  recordKey: (ticketId: string) => string;
+  activeCalls: ActiveCalls;
+  policy: PolicySource;
+  logger: Logger;
+}
+
 /**
  * Gathers the facts the decision needs — the live Salesforce policy, the CRM record, other active calls — and
  * decides. Shared by the fire worker and the admin dry run (`/admin/v1/explain`), which must agree.
  */
 export class FireEvaluator {
-  constructor(
-    private readonly provider: CrmProvider,
-    private readonly readRecord: (id: string) => Promise<RecordLookup>,
-    private readonly recordKey: (ticketId: string) => string,
-    private readonly calls: ActiveCalls,
-    private readonly settings: PolicySource,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: FireEvaluatorDeps) {}
 
   async evaluate(ticketId: string | null, callId: number | null): Promise<Evaluation> {
-    const salesforcePolicy = await this.settings.getClosedRecordPolicy();
+    const salesforcePolicy = await this.deps.policy.getClosedRecordPolicy();
     let lookup: LookupFact = { kind: 'skipped' };
     let lookupDetail: string | null = null;
-    if (needsLookup(this.provider, ticketId, salesforcePolicy) && ticketId !== null) {
+    if (needsLookup(this.deps.provider, ticketId, salesforcePolicy) && ticketId !== null) {
       lookup = await this.lookUp(ticketId);
       lookupDetail = describeLookup(lookup);
     }
-    const otherActiveCall = ticketId !== null && (await this.calls.activeCallIds(this.recordKey(ticketId))).some((id) => id !== callId);
-    const facts: FireFacts = { provider: this.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
+    const otherActiveCall =
+      ticketId !== null && (await this.deps.activeCalls.activeCallIds(this.deps.recordKey(ticketId))).some((id) => id !== callId);
+    const facts: FireFacts = { provider: this.deps.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
     return {
       facts,
       decision: decideOnFire(facts),
@@ -58,19 +63,19 @@ export class FireEvaluator {
   private async lookUp(ticketId: string): Promise<LookupFact> {
     let found: RecordLookup;
     try {
-      found = await this.readRecord(ticketId);
+      found = await this.deps.readRecord(ticketId);
     } catch (err) {
       if (!(err instanceof CrmError)) {
         // Not a CRM failure but a bug of ours: it must neither cancel the call nor tell the record that the CRM
         // was unreachable. It fails the evaluation instead (the fire job is retried, then the call fails).
-        this.logger.error({ ticketId, err }, 'CRM lookup failed with an unexpected error (not a CRM failure)');
+        this.deps.logger.error({ ticketId, err }, 'CRM lookup failed with an unexpected error (not a CRM failure)');
         throw err;
       }
       if (err instanceof RecordNotFoundError || err instanceof InvalidRecordIdError) return { kind: 'not_found' };
       // Anything else the CRM answered (budget spent, credentials refused, a request it rejects, a reply we
       // cannot read) means we could not learn the record's state: SPEC's "CRM unreachable" outcome, never a
       // call left hanging in retries.
-      this.logger.warn(
+      this.deps.logger.warn(
         { ticketId, err: err.message, kind: err.name, expected: err instanceof CrmUnreachableError },
         'CRM unreachable at fire time',
       );

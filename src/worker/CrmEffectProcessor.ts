@@ -8,6 +8,16 @@ import type { CrmEffects } from '../queue/CrmEffects.js';
 import type { CallStore } from '../store/CallStore.js';
 import type { SideEffectLedger } from '../store/SideEffectLedger.js';
 
+export interface CrmEffectProcessorDeps {
+  crm: ResilientCrm;
+  ledger: SideEffectLedger;
+  calls: CallStore;
+  /** Where a reopen asks for its comment. */
+  effects: CrmEffects;
+  metrics: Metrics;
+  logger: Logger;
+}
+
 /**
  * Carries out one CRM side effect, exactly once per call and outcome:
  * - done already → nothing;
@@ -18,19 +28,12 @@ import type { SideEffectLedger } from '../store/SideEffectLedger.js';
  * - anything else (CRM down, Redis away, a bug) → thrown, and BullMQ retries with backoff for up to 24 hours.
  */
 export class CrmEffectProcessor {
-  constructor(
-    private readonly crm: ResilientCrm,
-    private readonly ledger: SideEffectLedger,
-    private readonly calls: CallStore,
-    private readonly effects: CrmEffects,
-    private readonly metrics: Metrics,
-    private readonly logger: Logger,
-  ) {}
+  constructor(private readonly deps: CrmEffectProcessorDeps) {}
 
   async process(data: CrmEffectJobData, firstQueuedAt: number, now = Date.now()): Promise<void> {
     const { effect } = data;
-    const log = this.logger.child({ callId: data.callId, ticketId: data.ticketId, effect });
-    const state = await this.ledger.get(data.callId, effect);
+    const log = this.deps.logger.child({ callId: data.callId, ticketId: data.ticketId, effect });
+    const state = await this.deps.ledger.get(data.callId, effect);
     if (state.state === 'done' || state.state === 'undeliverable') return;
 
     if (now - firstQueuedAt > CRM_EFFECT_GIVE_UP_MS) {
@@ -43,26 +46,26 @@ export class CrmEffectProcessor {
         const body = CRM_COMMENTS[data.comment];
         if (
           state.state === 'attempting' &&
-          (await this.crm.hasCommentSince(data.ticketId, body, new Date(state.since.getTime() - 60_000)))
+          (await this.deps.crm.hasCommentSince(data.ticketId, body, new Date(state.since.getTime() - 60_000)))
         ) {
           log.info('comment found on the record after an interrupted attempt; not writing it again');
         } else {
-          await this.ledger.markAttempting(data.callId, effect, new Date());
-          await this.crm.addComment(data.ticketId, body);
+          await this.deps.ledger.markAttempting(data.callId, effect, new Date());
+          await this.deps.crm.addComment(data.ticketId, body);
         }
-        await this.ledger.markDone(data.callId, effect);
-        await this.calls.appendEvent(data.callId, 'comment_written', body);
-        this.metrics.crmEffects.inc({ kind: 'comment', result: 'done' });
+        await this.deps.ledger.markDone(data.callId, effect);
+        await this.deps.calls.appendEvent(data.callId, 'comment_written', body);
+        this.deps.metrics.crmEffects.inc({ kind: 'comment', result: 'done' });
         log.info({ comment: data.comment }, 'CRM comment written');
       } else {
-        await this.ledger.markAttempting(data.callId, effect, new Date());
-        await this.crm.reopen(data.ticketId); // setting the open status twice is harmless
+        await this.deps.ledger.markAttempting(data.callId, effect, new Date());
+        await this.deps.crm.reopen(data.ticketId); // setting the open status twice is harmless
         // The comment is asked for before the reopen counts as done: a worker dying in between must leave a
         // redelivered job that asks again (a no-op if it was asked), not a done reopen whose comment is lost.
-        await this.effects.requestComment(data.callId, data.ticketId, 'reopened');
-        await this.ledger.markDone(data.callId, effect);
-        await this.calls.appendEvent(data.callId, 'reopened', `record ${data.ticketId} reopened`);
-        this.metrics.crmEffects.inc({ kind: 'reopen', result: 'done' });
+        await this.deps.effects.requestComment(data.callId, data.ticketId, 'reopened');
+        await this.deps.ledger.markDone(data.callId, effect);
+        await this.deps.calls.appendEvent(data.callId, 'reopened', `record ${data.ticketId} reopened`);
+        this.deps.metrics.crmEffects.inc({ kind: 'reopen', result: 'done' });
         log.info('CRM record reopened');
       }
     } catch (err) {
@@ -70,17 +73,21 @@ export class CrmEffectProcessor {
         await this.undeliverable(data, effect, err.message);
         return;
       }
-      this.metrics.crmEffects.inc({ kind: data.kind, result: 'retry' });
+      this.deps.metrics.crmEffects.inc({ kind: data.kind, result: 'retry' });
       log.warn({ err: (err as Error).message }, 'CRM side effect failed; will retry');
       throw err;
     }
   }
 
   private async undeliverable(data: CrmEffectJobData, effect: string, reason: string): Promise<void> {
-    await this.ledger.markUndeliverable(data.callId, effect);
+    await this.deps.ledger.markUndeliverable(data.callId, effect);
     const what = data.kind === 'comment' ? CRM_COMMENTS[data.comment] : 'reopen';
-    await this.calls.appendEvent(data.callId, data.kind === 'comment' ? 'comment_undeliverable' : 'reopen_failed', `${what} — ${reason}`);
-    this.metrics.crmEffects.inc({ kind: data.kind, result: 'undeliverable' });
-    this.logger.warn({ callId: data.callId, ticketId: data.ticketId, effect, reason }, 'CRM side effect undeliverable; not retried');
+    await this.deps.calls.appendEvent(
+      data.callId,
+      data.kind === 'comment' ? 'comment_undeliverable' : 'reopen_failed',
+      `${what} — ${reason}`,
+    );
+    this.deps.metrics.crmEffects.inc({ kind: data.kind, result: 'undeliverable' });
+    this.deps.logger.warn({ callId: data.callId, ticketId: data.ticketId, effect, reason }, 'CRM side effect undeliverable; not retried');
   }
 }

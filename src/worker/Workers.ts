@@ -2,8 +2,9 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import type { Logger } from 'pino';
 import { DialerUnavailableError } from '../dialer/Dialer.js';
 import { QUEUE_NAMES } from '../queue/queueNames.js';
-import { crmEffectBackoffMs, type CrmEffectJobData, type FireJobData } from '../queue/CallQueues.js';
+import { crmEffectBackoffMs, type BulkCancelJobData, type CrmEffectJobData, type FireJobData } from '../queue/CallQueues.js';
 import type { CallStore } from '../store/CallStore.js';
+import type { BulkCancelProcessor } from './BulkCancelProcessor.js';
 import type { CrmEffectProcessor } from './CrmEffectProcessor.js';
 import type { FireProcessor } from './FireProcessor.js';
 
@@ -23,22 +24,29 @@ export function lockDurationMs(stalledIntervalMs: number): number {
   return Math.min(30_000, Math.max(2_000, 5 * stalledIntervalMs));
 }
 
+/** Which processors this process runs; each present one gets its BullMQ worker. */
+export interface WorkersOptions {
+  connection: ConnectionOptions;
+  prefix: string;
+  tuning: WorkerTuning;
+  /** The fire queue, with the call store that ends a call whose fire job failed for good. */
+  fire?: { processor: FireProcessor; calls: CallStore };
+  effects?: CrmEffectProcessor;
+  bulkCancel?: BulkCancelProcessor;
+  logger: Logger;
+}
+
 /**
- * The BullMQ workers of the `worker` role: the fire queue and the CRM side-effect queue. Any number of
- * processes may run them against one Redis.
+ * The BullMQ workers of this process: fire and CRM side effects in the `worker` role, bulk cancel in the `api`
+ * role (it belongs to the request that started it). Any number of processes may run them against one Redis.
  */
 export class Workers {
   private readonly workers: Worker[] = [];
+  private readonly logger: Logger;
 
-  constructor(
-    connection: ConnectionOptions,
-    prefix: string,
-    tuning: WorkerTuning,
-    fire: FireProcessor,
-    effects: CrmEffectProcessor | null,
-    calls: CallStore,
-    private readonly logger: Logger,
-  ) {
+  constructor(options: WorkersOptions) {
+    const { connection, prefix, tuning, fire, effects, bulkCancel } = options;
+    this.logger = options.logger;
     const common = {
       connection,
       prefix,
@@ -47,15 +55,19 @@ export class Workers {
       // A job cut off by a crash is picked up again, several times over if need be (side effects stay once).
       maxStalledCount: 5,
     };
-    const fireWorker = new Worker<FireJobData>(QUEUE_NAMES.fire, (job) => fire.process(job.data.callId), {
-      ...common,
-      concurrency: tuning.concurrency,
-    });
-    fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, calls).catch(() => undefined));
-
-    this.workers.push(fireWorker);
+    if (fire) {
+      const fireWorker = new Worker<FireJobData>(QUEUE_NAMES.fire, (job) => fire.processor.process(job.data.callId), {
+        ...common,
+        concurrency: tuning.concurrency,
+      });
+      fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls).catch(() => undefined));
+      this.workers.push(fireWorker);
+    }
     if (effects) this.workers.push(this.createEffectsWorker(effects, common, tuning.concurrency));
-    for (const w of this.workers) w.on('error', (err) => this.logger.error({ err: err.message }, 'worker error'));
+    if (bulkCancel) {
+      this.workers.push(new Worker<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, (job) => bulkCancel.process(job.data.operationId), common));
+    }
+    for (const w of this.workers) w.on('error', (err) => this.logger.error({ err: err.message, queue: w.name }, 'worker error'));
   }
 
   private createEffectsWorker(

@@ -14,14 +14,14 @@ import { capturingLogger } from '../support/captureLogs.js';
 /** A Zendesk evaluator (every fire reads the record) whose record reads end as `read` says; no other active call. */
 function evaluatorReading(read: (id: string) => Promise<RecordLookup>) {
   const { logger, lines } = capturingLogger();
-  const evaluator = new FireEvaluator(
-    'zendesk',
-    read,
-    (id) => id,
-    { activeCallIds: () => Promise.resolve([]) },
-    { getClosedRecordPolicy: () => Promise.resolve('reopen') },
+  const evaluator = new FireEvaluator({
+    provider: 'zendesk',
+    readRecord: read,
+    recordKey: (id) => id,
+    activeCalls: { activeCallIds: () => Promise.resolve([]) },
+    policy: { getClosedRecordPolicy: () => Promise.resolve('reopen') },
     logger,
-  );
+  });
   const logs = () => lines.map((line) => JSON.parse(line) as { level: number; msg: string; ticketId?: string; err?: unknown });
   return { evaluator, logs };
 }

@@ -29,28 +29,28 @@ const { logger, lines } = capturingLogger();
 const offered: CallView[] = [];
 /** How the record read ends for the call under test. */
 let readRecord: (id: string) => Promise<RecordLookup> = (id) => Promise.resolve({ id, state: 'open', rawStatus: 'open' });
-const evaluator = new FireEvaluator(
-  'zendesk',
-  (id) => readRecord(id),
-  (id) => id,
-  calls,
-  new SettingsStore(redis, prefix, 'reopen'),
+const evaluator = new FireEvaluator({
+  provider: 'zendesk',
+  readRecord: (id) => readRecord(id),
+  recordKey: (id) => id,
+  activeCalls: calls,
+  policy: new SettingsStore(redis, prefix, 'reopen'),
   logger,
-);
-const fire = new FireProcessor(
+});
+const fire = new FireProcessor({
   calls,
   evaluator,
-  new CrmEffects(queues, new SideEffectLedger(redis, prefix)),
-  {
+  effects: new CrmEffects(queues, new SideEffectLedger(redis, prefix)),
+  dialer: {
     offer: (call) => {
       offered.push(call);
       return Promise.resolve();
     },
   },
-  testConfig(prefix).menus,
-  new Metrics(false),
+  menus: testConfig(prefix).menus,
+  metrics: new Metrics(false),
   logger,
-);
+});
 
 afterAll(async () => {
   await queues.close();

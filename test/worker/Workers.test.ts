@@ -26,15 +26,13 @@ const failures = new Map<number, Error>();
 const failingFire = {
   process: (callId: number) => Promise.reject(failures.get(callId)!),
 } as unknown as FireProcessor;
-const workers = new Workers(
+const workers = new Workers({
   connection,
   prefix,
-  { concurrency: 2, stalledIntervalMs: 1000 },
-  failingFire,
-  null,
-  calls,
-  pino({ level: 'silent' }),
-);
+  tuning: { concurrency: 2, stalledIntervalMs: 1000 },
+  fire: { processor: failingFire, calls },
+  logger: pino({ level: 'silent' }),
+});
 
 afterAll(async () => {
   await workers.close();

@@ -1,0 +1,97 @@
+import type { Logger } from 'pino';
+import type { AppServices } from '../AppServices.js';
+import type { AppConfig } from '../config/schema.js';
+import type { Dialer } from '../dialer/Dialer.js';
+import { LogDialer } from '../dialer/LogDialer.js';
+import { WebhookDialer } from '../dialer/WebhookDialer.js';
+import { FireEvaluator } from '../policy/FireEvaluator.js';
+import { CallQueues } from '../queue/CallQueues.js';
+import { CrmEffects } from '../queue/CrmEffects.js';
+import { bullConnection, connectRedis, workerRedisOptions } from '../redisConnections.js';
+import { CrmEffectProcessor } from '../worker/CrmEffectProcessor.js';
+import { FireProcessor } from '../worker/FireProcessor.js';
+import { RecordBatcher } from '../worker/RecordBatcher.js';
+import { ScheduleReconciler } from '../worker/ScheduleReconciler.js';
+import { StaleCallSweeper } from '../worker/StaleCallSweeper.js';
+import { startPeriodic } from '../worker/startPeriodic.js';
+import { Workers } from '../worker/Workers.js';
+import { initialClosedRecordPolicy } from './buildServices.js';
+import { buildStores } from './buildStores.js';
+import type { StartedRole } from './Role.js';
+
+const HOUSEKEEPING_INTERVAL_MS = 5 * 60 * 1000;
+
+export interface WorkerRoleOptions {
+  /** Replaces the dialer from config (the demo passes one that prints). */
+  dialer?: Dialer;
+  stalledIntervalMs: number;
+}
+
+/**
+ * The `worker` role: fire and CRM side-effect workers plus housekeeping. Its Redis connections wait for Redis
+ * while it is away (jobs resume by themselves), unlike the request side's, which fail fast.
+ */
+export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions): Promise<StartedRole> {
+  const { config, logger, crm, metrics, recordKey } = s;
+  const { prefix } = config.redis;
+  const redis = connectRedis(config.redis.url, workerRedisOptions());
+  const connection = bullConnection(config.redis.url, workerRedisOptions());
+  const queues = new CallQueues(connection, prefix, (err) => logger.debug({ err: err.message }, 'queue connection error'));
+  const stores = buildStores(redis, prefix, initialClosedRecordPolicy(config));
+  const effects = new CrmEffects(queues, stores.ledger);
+  const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
+  const evaluator = new FireEvaluator({
+    provider: crm.provider,
+    readRecord: (id) => batcher.load(id), // records due together are read in one request
+    recordKey,
+    activeCalls: stores.calls,
+    policy: stores.settings,
+    logger,
+  });
+  const fire = new FireProcessor({
+    calls: stores.calls,
+    evaluator,
+    effects,
+    dialer: options.dialer ?? createDialer(config, logger),
+    menus: config.menus,
+    metrics,
+    logger: logger.child({ component: 'fire' }),
+  });
+  const effectProcessor = new CrmEffectProcessor({
+    crm,
+    ledger: stores.ledger,
+    calls: stores.calls,
+    effects,
+    metrics,
+    logger: logger.child({ component: 'crm-effects' }),
+  });
+  const workers = new Workers({
+    connection,
+    prefix,
+    tuning: { concurrency: config.worker.concurrency, stalledIntervalMs: options.stalledIntervalMs },
+    fire: { processor: fire, calls: stores.calls },
+    effects: effectProcessor,
+    logger: logger.child({ component: 'worker' }),
+  });
+  await workers.waitUntilReady();
+
+  const reconciler = new ScheduleReconciler(stores.calls, queues, logger);
+  const sweeper = new StaleCallSweeper(stores.calls, config.worker.activeCallTimeoutMinutes * 60_000, logger);
+  const housekeeping = [
+    startPeriodic('schedule-reconciler', HOUSEKEEPING_INTERVAL_MS, () => reconciler.runOnce(), logger),
+    startPeriodic('stale-call-sweep', HOUSEKEEPING_INTERVAL_MS, () => sweeper.runOnce(), logger),
+  ];
+  return {
+    async stop() {
+      housekeeping.forEach((stopTask) => stopTask());
+      await workers.close(); // finishes the jobs in flight
+      await queues.close();
+      redis.disconnect();
+    },
+  };
+}
+
+function createDialer(config: AppConfig, logger: Logger): Dialer {
+  const log = logger.child({ component: 'dialer' });
+  return config.dialer.kind === 'webhook' ? new WebhookDialer(config.dialer, log) : new LogDialer(log);
+}
