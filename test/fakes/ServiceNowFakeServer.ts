@@ -219,7 +219,7 @@ export class ServiceNowFakeServer extends FakeCrmServer {
       };
     }
     for (const [field, value] of Object.entries(body as Record<string, unknown>)) {
-      const text = value === null || value === undefined ? '' : String(value);
+      const text = fieldText(value);
       if (JOURNAL_ELEMENTS.has(field)) {
         // An empty journal value adds nothing, as in ServiceNow.
         if (text !== '') this.appendJournal(row, field, text, new Date());
@@ -351,4 +351,11 @@ function parseCondition(text: string, knownFields: ReadonlySet<string>): Conditi
     default:
       return undefined;
   }
+}
+
+/** A field value as ServiceNow keeps it: text (a JSON object or array is kept as its JSON). */
+function fieldText(value: unknown): string {
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'string') return value;
+  return typeof value === 'object' ? JSON.stringify(value) : `${value as number | boolean}`;
 }

@@ -231,7 +231,7 @@ export class ZendeskFakeServer extends FakeCrmServer {
 
     const { comment, status } = update as { comment?: { body?: unknown; html_body?: unknown; public?: unknown }; status?: unknown };
     if (status !== undefined && (typeof status !== 'string' || !STATUSES.has(status))) {
-      return { status: 422, body: recordInvalid('status', `Status: ${String(status)} is not valid`) };
+      return { status: 422, body: recordInvalid('status', `Status: ${JSON.stringify(status)} is not valid`) };
     }
     const text = comment?.body ?? comment?.html_body;
     if (comment !== undefined && (typeof text !== 'string' || text.trim() === '')) {
