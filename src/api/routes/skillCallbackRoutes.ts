@@ -15,13 +15,14 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
   const tokens = s.config.auth.bearerTokens;
 
   // Authentication runs before the body is parsed: a caller without a valid token learns nothing more.
-  const authenticate = async (request: FastifyRequest) => {
+  const authenticate = (request: FastifyRequest): Promise<void> => {
     const match = /^Bearer\s+(\S+)\s*$/i.exec(request.headers.authorization ?? '');
     let owner: (typeof tokens)[number] | undefined;
     if (match) for (const t of tokens) if (safeEqual(match[1]!, t.token) && !owner) owner = t;
-    if (!owner) throw new HttpError(401, E.badToken, { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' });
+    if (!owner) return Promise.reject(new HttpError(401, E.badToken, { 'WWW-Authenticate': 'Bearer realm="callback-orchestrator"' }));
     request.principal = `token:${tokens.indexOf(owner)}`;
     (request as FastifyRequest & { allowedSkills?: string[] }).allowedSkills = owner.skills;
+    return Promise.resolve();
   };
 
   app.post('/rest/api/v1/callback', { onRequest: authenticate }, async (request, reply) => {
