@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { HttpError } from './HttpError.js';
+import { SERVER_MESSAGES } from './serverMessages.js';
 
 export interface Credential {
   username: string;
@@ -49,13 +50,13 @@ export function basicAuthHook(users: readonly Credential[], realm: string, forbi
   const challenge = { 'WWW-Authenticate': `Basic realm="${realm}"` };
   return async (request: FastifyRequest, _reply: FastifyReply) => {
     const given = parseBasic(request.headers.authorization);
-    if (!given) throw new HttpError(401, 'Authentication required', challenge);
+    if (!given) throw new HttpError(401, SERVER_MESSAGES.authMissing, challenge);
     const user = matchCredential(given, users);
     if (user) {
       request.principal = user.username;
       return;
     }
-    if (matchCredential(given, forbiddenUsers)) throw new HttpError(403, 'These credentials are not allowed here');
-    throw new HttpError(401, 'Invalid credentials', challenge);
+    if (matchCredential(given, forbiddenUsers)) throw new HttpError(403, SERVER_MESSAGES.authWrongKind);
+    throw new HttpError(401, SERVER_MESSAGES.authInvalid, challenge);
   };
 }

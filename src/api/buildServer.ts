@@ -3,6 +3,7 @@ import underPressure from '@fastify/under-pressure';
 import type { AppServices } from '../AppServices.js';
 import { basicAuthHook } from './auth.js';
 import { HttpError } from './HttpError.js';
+import { BODY_LIMIT_BYTES, SERVER_MESSAGES } from './serverMessages.js';
 import { installJsonBodyParser } from './jsonBodyParser.js';
 import { LingeringClose, type LingeringCloseBounds } from './LingeringClose.js';
 import { registerApiReference } from './openapi/registerApiReference.js';
@@ -12,7 +13,6 @@ import { registerCallUpdateRoutes } from './routes/callUpdateRoutes.js';
 import { registerHealthRoutes } from './routes/healthRoutes.js';
 import { registerSkillCallbackRoutes } from './routes/skillCallbackRoutes.js';
 
-export const BODY_LIMIT_BYTES = 1024 * 1024;
 const UNCAPPED = new Set(['/healthz', '/readyz', '/metrics']);
 
 /** Extra routes mounted by other modules (the admin API), registered after the core ones. */
@@ -43,7 +43,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
     retryAfter: 5,
     exposeStatusRoute: false,
     pressureHandler: (_req, reply) => {
-      void reply.code(503).header('Retry-After', '5').send({ message: 'Server is overloaded, retry later' });
+      void reply.code(503).header('Retry-After', '5').send({ message: SERVER_MESSAGES.overloaded });
     },
   });
 
@@ -53,7 +53,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
   app.addHook('onRequest', async (req, reply) => {
     if (UNCAPPED.has(req.url)) return;
     if (inFlight >= s.config.server.maxConcurrentRequests) {
-      return reply.code(503).header('Retry-After', '1').send({ message: 'Too many requests in flight, retry later' });
+      return reply.code(503).header('Retry-After', '1').send({ message: SERVER_MESSAGES.tooManyInFlight });
     }
     inFlight += 1;
     s.metrics.httpInFlight.inc();
@@ -78,22 +78,22 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
     }
     const fe = err as FastifyError;
     if (fe.code === 'FST_ERR_CTP_INVALID_JSON_BODY' || (fe.statusCode === 400 && err instanceof SyntaxError)) {
-      return reply.code(400).send({ message: 'Malformed JSON request body' });
+      return reply.code(400).send({ message: SERVER_MESSAGES.malformedJson });
     }
     if (fe.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') return reply.code(400).send({ message: 'Request body must be a JSON object' });
     if (fe.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
       // The client may still be sending: answer now, and read the rest before closing (see LingeringClose).
       reply.hijack();
-      lingeringClose.answer(request.raw, reply.raw, 413, { message: `Request body is larger than ${BODY_LIMIT_BYTES} bytes` });
+      lingeringClose.answer(request.raw, reply.raw, 413, { message: SERVER_MESSAGES.bodyTooLarge });
       return;
     }
-    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: 'Content-Type must be application/json' });
+    if (fe.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return reply.code(415).send({ message: SERVER_MESSAGES.notJson });
     if (typeof fe.statusCode === 'number' && fe.statusCode >= 400 && fe.statusCode < 500) {
       return reply.code(fe.statusCode).send({ message: err.message || 'Bad request' });
     }
     if (isRedisUnavailable(err)) {
       request.log.warn({ err: err.message }, 'storage unavailable');
-      return reply.code(503).header('Retry-After', '5').send({ message: 'Service unavailable: storage is not reachable, retry later' });
+      return reply.code(503).header('Retry-After', '5').send({ message: SERVER_MESSAGES.storageDown });
     }
     request.log.error({ err }, 'unexpected error');
     return reply.code(500).send({ message: 'Internal server error' });

@@ -2,12 +2,12 @@ import type { ResponseConfig } from '@asteasolutions/zod-to-openapi';
 import type { ZodObject } from 'zod';
 import { JSON_TOO_DEEP_MESSAGE } from '../jsonBodyParser.js';
 import { BODY_NOT_AN_OBJECT, errorSchema } from '../schemas/common.js';
+import { SERVER_MESSAGES } from '../serverMessages.js';
 
 /**
  * Error responses for the API reference: `{"message"}` with, as examples, the exact messages the endpoint gives
  * for that status. Endpoint-specific messages come from the schema modules that the routes use; the ones below
- * are answered by the server as a whole (buildServer.ts, auth.ts), and test/api/openapi.test.ts checks them
- * against live answers.
+ * are answered by the server as a whole (serverMessages.ts).
  */
 
 /** Response headers as OpenAPI writes them. */
@@ -36,36 +36,26 @@ const basicChallenge: HeadersObject = {
   'WWW-Authenticate': { description: 'The Basic challenge, e.g. `Basic realm="callback-orchestrator API"`', schema: { type: 'string' } },
 };
 
-export const AUTH_MESSAGES = {
-  missing: 'Authentication required',
-  invalid: 'Invalid credentials',
-  wrongKind: 'These credentials are not allowed here',
-} as const;
-
 /** The 400s any endpoint with a JSON body gives before its own checks. */
-export const BODY_MESSAGES = ['Malformed JSON request body', BODY_NOT_AN_OBJECT, JSON_TOO_DEEP_MESSAGE] as const;
+export const BODY_MESSAGES = [SERVER_MESSAGES.malformedJson, BODY_NOT_AN_OBJECT, JSON_TOO_DEEP_MESSAGE] as const;
 
 export const unauthorizedBasic = errorResponse(
   'No credentials, or wrong ones',
-  [AUTH_MESSAGES.missing, AUTH_MESSAGES.invalid],
+  [SERVER_MESSAGES.authMissing, SERVER_MESSAGES.authInvalid],
   basicChallenge,
 );
 
-export const forbiddenForApiUsers = errorResponse('The credentials of an API user, not of an admin', [AUTH_MESSAGES.wrongKind]);
+export const forbiddenForApiUsers = errorResponse('The credentials of an API user, not of an admin', [SERVER_MESSAGES.authWrongKind]);
 
 export const unavailable = errorResponse(
   'Redis is not reachable, or the server sheds load; retry after Retry-After seconds',
-  [
-    'Service unavailable: storage is not reachable, retry later',
-    'Server is overloaded, retry later',
-    'Too many requests in flight, retry later',
-  ],
+  [SERVER_MESSAGES.storageDown, SERVER_MESSAGES.overloaded, SERVER_MESSAGES.tooManyInFlight],
   retryAfter,
 );
 
-export const bodyTooLarge = errorResponse('The body is over 1 MB', ['Request body is larger than 1048576 bytes']);
+export const bodyTooLarge = errorResponse('The body is over 1 MB', [SERVER_MESSAGES.bodyTooLarge]);
 
-export const notJson = errorResponse('The body is not sent as application/json', ['Content-Type must be application/json']);
+export const notJson = errorResponse('The body is not sent as application/json', [SERVER_MESSAGES.notJson]);
 
 /** 400 for a JSON body: the generic body problems, then the endpoint's own messages. */
 export const badBody = (messages: readonly string[]) =>
