@@ -3,10 +3,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CallCanceler } from '../../src/queue/CallCanceler.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
 import { BulkCancelStore } from '../../src/store/BulkCancelStore.js';
-import type { NewCall } from '../../src/store/CallRecord.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import { BulkCancelProcessor } from '../../src/worker/BulkCancelProcessor.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { newCall } from '../support/newCall.js';
 
 const prefix = uniquePrefix('bulkcancel');
 const redis = new Redis(TEST_REDIS_URL);
@@ -18,21 +18,6 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   await deletePrefix(prefix);
-});
-
-const newCall = (ticket: string): NewCall => ({
-  parent_id: null,
-  lang: 'en',
-  call_type: 'Voice Scheduled (API)',
-  created_at: new Date().toISOString(),
-  scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
-  menu_id: 9,
-  end_user_number: '+18596579625',
-  ticket_id: ticket,
-  record_key: ticket,
-  recording_permission: 'not_asked',
-  source: 'api',
-  skill: null,
 });
 
 async function scheduledCalls(n: number, tag: string): Promise<number[]> {

@@ -8,13 +8,13 @@ import { FireEvaluator } from '../../src/policy/FireEvaluator.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
 import { CrmEffects } from '../../src/queue/CrmEffects.js';
 import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
-import type { NewCall } from '../../src/store/CallRecord.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import { SettingsStore } from '../../src/store/SettingsStore.js';
 import { SideEffectLedger } from '../../src/store/SideEffectLedger.js';
 import { FireProcessor } from '../../src/worker/FireProcessor.js';
 import { capturingLogger } from '../support/captureLogs.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { newCall } from '../support/newCall.js';
 import { testConfig } from '../support/testConfig.js';
 
 /**
@@ -59,20 +59,7 @@ afterAll(async () => {
 });
 
 async function dueCall(ticket: string): Promise<number> {
-  const call: NewCall = {
-    parent_id: null,
-    lang: 'en',
-    call_type: 'Voice Scheduled (API)',
-    created_at: new Date().toISOString(),
-    scheduled_at: new Date().toISOString(),
-    menu_id: 9,
-    end_user_number: '+18596579625',
-    ticket_id: ticket,
-    record_key: ticket,
-    recording_permission: 'not_asked',
-    source: 'api',
-    skill: null,
-  };
+  const call = newCall(ticket, { scheduled_at: new Date().toISOString() });
   const created = await calls.create(call, new Date());
   if (!created.created) throw new Error('setup: the ticket already has a scheduled call');
   return created.call.id;

@@ -5,10 +5,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CallQueues, type FireJobData } from '../../src/queue/CallQueues.js';
 import { QUEUE_NAMES, fireJobId } from '../../src/queue/queueNames.js';
 import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
-import type { NewCall } from '../../src/store/CallRecord.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import { ScheduleReconciler } from '../../src/worker/ScheduleReconciler.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { newCall } from '../support/newCall.js';
 import { waitFor } from '../support/testApp.js';
 
 const prefix = uniquePrefix('reconciler');
@@ -22,21 +22,6 @@ afterAll(async () => {
   await queues.close();
   redis.disconnect();
   await deletePrefix(prefix);
-});
-
-const newCall = (ticket: string): NewCall => ({
-  parent_id: null,
-  lang: 'en',
-  call_type: 'Voice Scheduled (API)',
-  created_at: new Date().toISOString(),
-  scheduled_at: new Date(Date.now() + 3_600_000).toISOString(),
-  menu_id: 9,
-  end_user_number: '+18596579625',
-  ticket_id: ticket,
-  record_key: ticket,
-  recording_permission: 'not_asked',
-  source: 'api',
-  skill: null,
 });
 
 describe('ScheduleReconciler', () => {

@@ -1,10 +1,10 @@
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { NewCall } from '../../src/store/CallRecord.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import { StaleCallSweeper } from '../../src/worker/StaleCallSweeper.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { newCall } from '../support/newCall.js';
 
 const prefix = uniquePrefix('sweeper');
 const redis = new Redis(TEST_REDIS_URL);
@@ -13,21 +13,6 @@ const calls = new CallStore(redis, prefix);
 afterAll(async () => {
   redis.disconnect();
   await deletePrefix(prefix);
-});
-
-const newCall = (ticket: string): NewCall => ({
-  parent_id: null,
-  lang: 'en',
-  call_type: 'Voice Scheduled (API)',
-  created_at: new Date().toISOString(),
-  scheduled_at: new Date().toISOString(),
-  menu_id: 9,
-  end_user_number: '+18596579625',
-  ticket_id: ticket,
-  record_key: ticket,
-  recording_permission: 'not_asked',
-  source: 'api',
-  skill: null,
 });
 
 describe('StaleCallSweeper', () => {

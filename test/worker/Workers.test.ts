@@ -5,11 +5,11 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DialerUnavailableError } from '../../src/dialer/Dialer.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
 import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
-import type { NewCall } from '../../src/store/CallRecord.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import type { FireProcessor } from '../../src/worker/FireProcessor.js';
 import { Workers } from '../../src/worker/Workers.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
+import { newCall } from '../support/newCall.js';
 import { waitFor } from '../support/testApp.js';
 
 /**
@@ -42,20 +42,7 @@ afterAll(async () => {
 });
 
 async function dueCall(ticket: string, failure: Error, attempts?: number): Promise<number> {
-  const call: NewCall = {
-    parent_id: null,
-    lang: 'en',
-    call_type: 'Voice Scheduled (API)',
-    created_at: new Date().toISOString(),
-    scheduled_at: new Date().toISOString(),
-    menu_id: 9,
-    end_user_number: '+18596579625',
-    ticket_id: ticket,
-    record_key: ticket,
-    recording_permission: 'not_asked',
-    source: 'api',
-    skill: null,
-  };
+  const call = newCall(ticket, { scheduled_at: new Date().toISOString() });
   const created = await calls.create(call, new Date());
   if (!created.created) throw new Error('setup');
   failures.set(created.call.id, failure);

@@ -2,7 +2,9 @@ import { afterAll, beforeAll, expect } from 'vitest';
 import { CRM_COMMENTS, type CrmCommentKey } from '../../../src/policy/crmComments.js';
 import type { FakeCrmServer, FakeMode } from '../../fakes/FakeCrmServer.js';
 import { deletePrefix, uniquePrefix } from '../../support/redis.js';
-import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
+import type { CallView } from '../../../src/calls/callView.js';
+import { getCall, waitForStatus } from '../../api/callApi.js';
+import { inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
 import { testConfig } from '../../support/testConfig.js';
 
 /**
@@ -44,20 +46,6 @@ export function useProviderApp(
   });
 }
 
-export interface CallEventView {
-  at: string;
-  type: string;
-  detail: string | null;
-}
-
-export interface CallView {
-  id: number;
-  status: string;
-  fail_reason: string;
-  out_ticket_id: string | null;
-  events: CallEventView[];
-}
-
 export const eventTypes = (call: CallView) => call.events.map((e) => e.type);
 
 /** For proving that something did NOT happen (no second comment, no retry): a short, fixed wait. */
@@ -77,25 +65,12 @@ export async function postCall(t: TestClient, ticketId: string | null, scheduled
 export async function schedule(t: TestClient, ticketId: string | null, scheduledAt = inMs(1000)): Promise<number> {
   const res = await postCall(t, ticketId, scheduledAt);
   expect(res.status, await res.clone().text()).toBe(201);
-  return ((await res.json()) as CallView).id;
-}
-
-export async function getCall(t: TestClient, id: number): Promise<CallView> {
-  const res = await t.api('GET', `/apps/api/v1/calls/${id}`);
-  expect(res.status).toBe(200);
-  return (await res.json()) as CallView;
+  return (await jsonBody<CallView>(res)).id;
 }
 
 /** Waits until the call reaches `status` (the worker has fired it and decided). */
 export function settled(t: TestClient, id: number, status: string, timeoutMs = 15_000): Promise<CallView> {
-  return waitFor(
-    async () => {
-      const call = await getCall(t, id);
-      return call.status === status ? call : null;
-    },
-    timeoutMs,
-    `call ${id} to become ${status}`,
-  );
+  return waitForStatus(t, id, status, timeoutMs);
 }
 
 /** Waits until the call carries an event of `type` (e.g. comment_written, written by the side-effect job). */

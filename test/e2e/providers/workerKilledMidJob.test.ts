@@ -15,7 +15,8 @@ import { DialerStub } from '../../support/DialerStub.js';
 import { deletePrefix, uniquePrefix } from '../../support/redis.js';
 import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
 import { DIALER_SECRET, testConfig } from '../../support/testConfig.js';
-import { eventTypes, getCall, schedule, settle, settled, withEvent } from './providerE2e.js';
+import { getCall } from '../../api/callApi.js';
+import { eventTypes, schedule, settle, settled, withEvent } from './providerE2e.js';
 
 /**
  * A worker process dies (SIGKILL) in the middle of a job, and another worker process finishes it
