@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './store/storeKeys.js';
 import type { Logger } from 'pino';
 import type { AppConfig } from './config/schema.js';
 import type { ResilientCrm } from './crm/ResilientCrm.js';
@@ -16,7 +16,7 @@ import type { FireEvaluator } from './policy/FireEvaluator.js';
 export interface AppServices {
   config: AppConfig;
   logger: Logger;
-  redis: Redis;
+  redis: RedisClient;
   calls: CallStore;
   idempotency: IdempotencyStore;
   settings: SettingsStore;

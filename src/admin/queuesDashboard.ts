@@ -14,7 +14,7 @@ export async function registerQueuesDashboard(app: FastifyInstance, s: AppServic
   const serverAdapter = new FastifyAdapter();
   serverAdapter.setBasePath(QUEUES_DASHBOARD_PATH);
   createBullBoard({
-    queues: [new BullMQAdapter(s.queues.fire), new BullMQAdapter(s.queues.crmEffects), new BullMQAdapter(s.queues.bulkCancel)],
+    queues: s.queues.all().map((q) => new BullMQAdapter(q)),
     serverAdapter,
     options: { uiConfig: { boardTitle: 'Callback queues' } },
   });

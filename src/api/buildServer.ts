@@ -119,10 +119,10 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
   return app;
 }
 
-/** ioredis / BullMQ errors that mean "Redis is not there right now". */
+/** ioredis / BullMQ errors that mean "Redis is not there right now" (on a cluster: a master is down). */
 export function isRedisUnavailable(err: Error): boolean {
   const m = `${err.name} ${err.message}`;
-  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN/i.test(
+  return /enableOfflineQueue|Connection is closed|ECONNREFUSED|ETIMEDOUT|ECONNRESET|MaxRetriesPerRequest|Stream isn't writeable|LOADING|READONLY|CLUSTERDOWN|Too many Cluster redirections/i.test(
     m,
   );
 }

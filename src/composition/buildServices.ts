@@ -9,19 +9,19 @@ import { FireEvaluator } from '../policy/FireEvaluator.js';
 import { CallCanceler } from '../queue/CallCanceler.js';
 import { CallQueues } from '../queue/CallQueues.js';
 import { CrmEffects } from '../queue/CrmEffects.js';
-import { bullConnection, connectRedis, failFastRedisOptions } from '../redisConnections.js';
-import { buildStores } from './buildStores.js';
+import { bullConnectionBeside, connectRedis } from '../redisConnections.js';
+import { buildStores, storeShards } from './buildStores.js';
 
 /** The parts every role shares, built once: request-side Redis, stores, queues, the CRM, metrics. */
 export function buildServices(config: AppConfig, logger: Logger, crmAdapter?: CrmAdapter): AppServices {
   const { prefix } = config.redis;
-  const redis = connectRedis(config.redis.url, failFastRedisOptions());
+  const redis = connectRedis(config.redis, 'fail-fast');
   const onQueueError = (err: Error) => logger.debug({ err: err.message }, 'queue connection error');
-  const queues = new CallQueues(bullConnection(config.redis.url, failFastRedisOptions()), prefix, onQueueError);
+  const queues = new CallQueues(bullConnectionBeside(redis, config.redis, 'fail-fast'), prefix, onQueueError, storeShards(config));
   const crmLogger = logger.child({ component: 'crm' });
   const crm = new ResilientCrm(crmAdapter ?? createCrmAdapter(config.crm, { logger: crmLogger }), config.crm.lookup, crmLogger);
   const recordKey = (id: string) => (crm.isValidRecordId(id) ? crm.canonicalRecordId(id) : id);
-  const stores = buildStores(redis, prefix, initialClosedRecordPolicy(config));
+  const stores = buildStores(redis, config);
   return {
     config,
     logger,
@@ -46,6 +46,3 @@ export function buildServices(config: AppConfig, logger: Logger, crmAdapter?: Cr
     }),
   };
 }
-
-/** The Salesforce policy in force until an admin first changes it. */
-export const initialClosedRecordPolicy = (config: AppConfig) => config.crm.salesforce?.closedRecordPolicy ?? 'reopen';

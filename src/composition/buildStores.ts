@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
-import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
+import type { AppConfig } from '../config/schema.js';
 import { BulkCancelStore } from '../store/BulkCancelStore.js';
 import { CallStore } from '../store/CallStore.js';
 import { IdempotencyStore } from '../store/IdempotencyStore.js';
 import { SettingsStore } from '../store/SettingsStore.js';
 import { SideEffectLedger } from '../store/SideEffectLedger.js';
+import { StoreShards, type RedisClient } from '../store/storeKeys.js';
 
 /** Every Redis store of the product, on one connection. */
 export interface Stores {
@@ -19,12 +19,17 @@ export interface Stores {
  * The one place the stores are built. A process that runs both roles builds them once per connection kind:
  * request handling fails fast while Redis is away (the API answers 503), the worker's commands wait for it.
  */
-export function buildStores(redis: Redis, prefix: string, initialPolicy: ClosedRecordPolicy): Stores {
+export function buildStores(redis: RedisClient, config: AppConfig): Stores {
+  const { prefix } = config.redis;
+  const initialPolicy = config.crm.salesforce?.closedRecordPolicy ?? 'reopen';
   return {
-    calls: new CallStore(redis, prefix),
+    calls: new CallStore(redis, prefix, storeShards(config)),
     settings: new SettingsStore(redis, prefix, initialPolicy),
     idempotency: new IdempotencyStore(redis, prefix),
     bulkCancels: new BulkCancelStore(redis, prefix),
     ledger: new SideEffectLedger(redis, prefix),
   };
 }
+
+/** The shards of the call store and the fire queues, from `redis.shards`. */
+export const storeShards = (config: AppConfig) => new StoreShards(config.redis.prefix, config.redis.shards);

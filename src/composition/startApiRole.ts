@@ -1,9 +1,8 @@
 import Fastify from 'fastify';
-import type { Redis } from 'ioredis';
 import { buildServer, type RouteModule } from '../api/buildServer.js';
 import { registerHealthRoutes } from '../api/routes/healthRoutes.js';
 import type { AppServices } from '../AppServices.js';
-import { bullConnection, workerRedisOptions } from '../redisConnections.js';
+import { bullConnection, closeBullConnection, type RedisClient } from '../redisConnections.js';
 import { BulkCancelProcessor } from '../worker/BulkCancelProcessor.js';
 import { Workers } from '../worker/Workers.js';
 import type { StartedRole } from './Role.js';
@@ -17,8 +16,9 @@ export interface ApiRoleOptions {
 /** The `api` role: the HTTP server, and the bulk-cancel worker (a bulk cancel belongs to the request that started it). */
 export async function startApiRole(s: AppServices, options: ApiRoleOptions): Promise<StartedRole> {
   const { config, logger } = s;
+  const connection = bullConnection(config.redis, 'worker');
   const bulkCancels = new Workers({
-    connection: bullConnection(config.redis.url, workerRedisOptions()),
+    connection,
     prefix: config.redis.prefix,
     tuning: { concurrency: 1, stalledIntervalMs: options.stalledIntervalMs },
     bulkCancel: new BulkCancelProcessor(s.bulkCancels, s.canceler),
@@ -34,6 +34,7 @@ export async function startApiRole(s: AppServices, options: ApiRoleOptions): Pro
     async stop() {
       await server.close(); // stop accepting requests first
       await bulkCancels.close();
+      closeBullConnection(connection);
     },
   };
 }
@@ -47,7 +48,7 @@ export async function startHealthServer(s: AppServices, port: number): Promise<S
 }
 
 /** Resolves when the connection is ready, or after `ms` (the API then answers 503 until Redis is there). */
-function waitForReady(redis: Redis, ms: number): Promise<void> {
+function waitForReady(redis: RedisClient, ms: number): Promise<void> {
   if (redis.status === 'ready') return Promise.resolve();
   return new Promise((resolve) => {
     const done = () => {

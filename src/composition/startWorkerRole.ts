@@ -7,19 +7,15 @@ import { WebhookDialer } from '../dialer/WebhookDialer.js';
 import { FireEvaluator } from '../policy/FireEvaluator.js';
 import { CallQueues } from '../queue/CallQueues.js';
 import { CrmEffects } from '../queue/CrmEffects.js';
-import { bullConnection, connectRedis, workerRedisOptions } from '../redisConnections.js';
+import { bullConnectionBeside, connectRedis } from '../redisConnections.js';
 import { CrmEffectProcessor } from '../worker/CrmEffectProcessor.js';
 import { FireProcessor } from '../worker/FireProcessor.js';
 import { RecordBatcher } from '../worker/RecordBatcher.js';
-import { ScheduleReconciler } from '../worker/ScheduleReconciler.js';
-import { StaleCallSweeper } from '../worker/StaleCallSweeper.js';
-import { startPeriodic } from '../worker/startPeriodic.js';
+import { HousekeepingLock } from '../worker/HousekeepingLock.js';
 import { Workers } from '../worker/Workers.js';
-import { initialClosedRecordPolicy } from './buildServices.js';
-import { buildStores } from './buildStores.js';
+import { buildStores, storeShards } from './buildStores.js';
 import type { StartedRole } from './Role.js';
-
-const HOUSEKEEPING_INTERVAL_MS = 5 * 60 * 1000;
+import { startHousekeeping } from './startHousekeeping.js';
 
 export interface WorkerRoleOptions {
   /** Replaces the dialer from config (the demo passes one that prints). */
@@ -34,10 +30,15 @@ export interface WorkerRoleOptions {
 export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions): Promise<StartedRole> {
   const { config, logger, crm, metrics, recordKey } = s;
   const { prefix } = config.redis;
-  const redis = connectRedis(config.redis.url, workerRedisOptions());
-  const connection = bullConnection(config.redis.url, workerRedisOptions());
-  const queues = new CallQueues(connection, prefix, (err) => logger.debug({ err: err.message }, 'queue connection error'));
-  const stores = buildStores(redis, prefix, initialClosedRecordPolicy(config));
+  const redis = connectRedis(config.redis, 'worker');
+  const connection = bullConnectionBeside(redis, config.redis, 'worker'); // on a cluster: `redis` itself
+  const queues = new CallQueues(
+    connection,
+    prefix,
+    (err) => logger.debug({ err: err.message }, 'queue connection error'),
+    storeShards(config),
+  );
+  const stores = buildStores(redis, config);
   const effects = new CrmEffects(queues, stores.ledger);
   const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
   const evaluator = new FireEvaluator({
@@ -75,12 +76,7 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
   });
   await workers.waitUntilReady();
 
-  const reconciler = new ScheduleReconciler(stores.calls, queues, logger);
-  const sweeper = new StaleCallSweeper(stores.calls, config.worker.activeCallTimeoutMinutes * 60_000, logger);
-  const housekeeping = [
-    startPeriodic('schedule-reconciler', HOUSEKEEPING_INTERVAL_MS, () => reconciler.runOnce(), logger),
-    startPeriodic('stale-call-sweep', HOUSEKEEPING_INTERVAL_MS, () => sweeper.runOnce(), logger),
-  ];
+  const housekeeping = startHousekeeping(config, stores.calls, queues, new HousekeepingLock(redis, prefix), logger);
   return {
     async stop() {
       housekeeping.forEach((stopTask) => stopTask());

@@ -39,7 +39,7 @@ function sectionOf(value: unknown): Record<string, unknown> {
   return value !== null && typeof value === 'object' ? (value as Record<string, unknown>) : {};
 }
 
-/** Validates a parsed config object; REDIS_URL and PORT from `env` override the file. */
+/** Validates a parsed config object; REDIS_CLUSTER_NODES, REDIS_URL and PORT from `env` override the file. */
 export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env): AppConfig {
   const provider = interpolateEnv((raw as { crm?: { provider?: unknown } } | null)?.crm?.provider ?? 'none', env, ['crm', 'provider']);
   const unused = PROVIDERS.filter((p) => p !== provider).map((p) => `crm.${p}`);
@@ -48,7 +48,13 @@ export function parseConfig(raw: unknown, env: NodeJS.ProcessEnv = process.env):
     throw new ConfigError('config must be a JSON object');
   }
   const withOverrides = structuredClone(interpolated);
-  if (env.REDIS_URL) withOverrides.redis = { ...sectionOf(withOverrides.redis), url: env.REDIS_URL };
+  const clusterNodes = env.REDIS_CLUSTER_NODES?.split(',')
+    .map((node) => node.trim())
+    .filter(Boolean);
+  if (clusterNodes?.length) withOverrides.redis = { ...sectionOf(withOverrides.redis), cluster: clusterNodes };
+  // With a cluster (from the file or REDIS_CLUSTER_NODES) the single-Redis URL is not used: REDIS_URL is ignored.
+  const cluster = sectionOf(withOverrides.redis).cluster;
+  if (env.REDIS_URL && cluster === undefined) withOverrides.redis = { ...sectionOf(withOverrides.redis), url: env.REDIS_URL };
   if (env.PORT !== undefined && env.PORT !== '') {
     const port = Number(env.PORT);
     if (!Number.isInteger(port)) throw new ConfigError(`PORT must be a whole number, got "${env.PORT}"`);

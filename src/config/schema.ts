@@ -90,6 +90,48 @@ const dialerSchema = z.discriminatedUnion('kind', [
   }),
 ]);
 
+/** A cluster seed node: `redis://host:port` (`rediss://` for TLS, credentials allowed; a cluster has no databases). */
+const clusterNodeSchema = z.string().superRefine((value, ctx) => {
+  const url = URL.canParse(value) ? new URL(value) : undefined;
+  if (!url || !['redis:', 'rediss:'].includes(url.protocol) || !url.hostname) {
+    ctx.addIssue({ code: 'custom', message: 'must be a node URL like "redis://10.0.0.1:6379" (or rediss://)' });
+  } else if (url.pathname.length > 1 || url.search) {
+    ctx.addIssue({ code: 'custom', message: 'a cluster node URL has no database or options: "redis://host:port"' });
+  }
+});
+
+const SHARDS_RANGE = 'must be a whole number from 1 to 64';
+
+const redisSchema = z
+  .strictObject({
+    url: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
+      .default('redis://127.0.0.1:6379'),
+    /** Seed nodes of a Redis Cluster, used instead of `url`. */
+    cluster: z
+      .array(clusterNodeSchema)
+      .min(1, 'must list at least one node')
+      .refine((nodes) => new Set(nodes.map((n) => n.split(':')[0])).size === 1, 'every node must use the same scheme (redis:// or rediss://)')
+      .optional(),
+    prefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
+      .default('cbo'),
+    /** Hash-tagged shards the store and the queues are split into (a cluster spreads them over its masters). */
+    shards: z
+      .number(SHARDS_RANGE)
+      .int(SHARDS_RANGE)
+      .min(1, SHARDS_RANGE)
+      .max(64, SHARDS_RANGE)
+      .default(1),
+  })
+  .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo', shards: 1 });
+
+/** 30 days (SPEC 10). */
+const DEFAULT_FINAL_CALL_SECONDS = 30 * 24 * 60 * 60;
+const WHOLE_SECONDS = 'must be a whole number of seconds, at least 1';
+
 // No length rules beyond non-empty: the operator owns secret policy (start-up warns about short ones).
 const credentialSchema = z.strictObject({ username: nonEmpty, password: z.string().min(1, 'must not be empty') });
 
@@ -109,18 +151,7 @@ export const configSchema = z
       .string()
       .regex(/^[A-Z]{2}$/, 'must be an ISO 3166 alpha-2 code like "US"')
       .default('US'),
-    redis: z
-      .strictObject({
-        url: z
-          .string()
-          .regex(/^rediss?:\/\//, 'must start with redis:// or rediss://')
-          .default('redis://127.0.0.1:6379'),
-        prefix: z
-          .string()
-          .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
-          .default('cbo'),
-      })
-      .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo' }),
+    redis: redisSchema,
     auth: z.strictObject({
       apiUsers: z.array(credentialSchema).default([]),
       bearerTokens: z.array(z.strictObject({ token: z.string().min(1, 'must not be empty'), skills: z.array(nonEmpty) })).default([]),
@@ -142,6 +173,16 @@ export const configSchema = z
         healthPort: z.number().int().min(0).max(65535).optional(),
       })
       .default({ concurrency: 50, batchWindowMs: 25, activeCallTimeoutMinutes: 240 }),
+    retention: z
+      .strictObject({
+        /** A finished, failed or canceled call is deleted, with its events and index entries, this long after it ended. */
+        finalCallSeconds: z
+          .number(WHOLE_SECONDS)
+          .int(WHOLE_SECONDS)
+          .min(1, WHOLE_SECONDS)
+          .default(DEFAULT_FINAL_CALL_SECONDS),
+      })
+      .default({ finalCallSeconds: DEFAULT_FINAL_CALL_SECONDS }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   })
   .superRefine((cfg, ctx) => {
@@ -154,3 +195,4 @@ export const configSchema = z
 
 export type AppConfig = z.infer<typeof configSchema>;
 export type MenuConfig = AppConfig['menus'][number];
+export type RedisConfig = AppConfig['redis'];

@@ -1,6 +1,7 @@
 import { Queue, type ConnectionOptions } from 'bullmq';
 import type { CrmCommentKey } from '../policy/crmComments.js';
-import { QUEUE_NAMES, fireJobId } from './queueNames.js';
+import { StoreShards } from '../store/storeKeys.js';
+import { QUEUE_NAMES, fireJobId, fireQueueName } from './queueNames.js';
 
 export interface FireJobData {
   callId: number;
@@ -26,24 +27,40 @@ export function crmEffectBackoffMs(attemptsMade: number): number {
   return Math.min(5000 * 2 ** Math.max(0, attemptsMade - 1), 5 * 60 * 1000);
 }
 
-/** Producers for the three queues. Workers live in src/worker. */
+/** Producers for the queues: one fire queue per store shard, the CRM side-effect queue, bulk cancels. Workers live in src/worker. */
 export class CallQueues {
-  readonly fire: Queue<FireJobData>;
+  /** Fire queues by shard: a call's delayed job lives beside its call (see StoreShards). */
+  readonly fireQueues: Queue<FireJobData>[];
   readonly crmEffects: Queue<CrmEffectJobData>;
   readonly bulkCancel: Queue<BulkCancelJobData>;
 
-  constructor(connection: ConnectionOptions, prefix: string, onError: (err: Error) => void = () => undefined) {
+  constructor(
+    connection: ConnectionOptions,
+    prefix: string,
+    onError: (err: Error) => void = () => undefined,
+    private readonly shards = new StoreShards(prefix),
+  ) {
     const opts = { connection, prefix };
-    this.fire = new Queue<FireJobData>(QUEUE_NAMES.fire, opts);
+    this.fireQueues = shards.all().map((n) => new Queue<FireJobData>(fireQueueName(n, shards.count), opts));
     this.crmEffects = new Queue<CrmEffectJobData>(QUEUE_NAMES.crmEffects, opts);
     this.bulkCancel = new Queue<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, opts);
     // Connection errors while Redis is away: callers get the failure; this only keeps them out of stderr.
-    for (const q of [this.fire, this.crmEffects, this.bulkCancel] as Queue[]) q.on('error', onError);
+    for (const q of this.all()) q.on('error', onError);
+  }
+
+  /** Every queue, for metrics and the dashboard. */
+  all(): Queue[] {
+    return [...this.fireQueues, this.crmEffects, this.bulkCancel] as Queue[];
+  }
+
+  /** The fire queue that holds (or will hold) the call's delayed job. */
+  fireQueueOf(callId: number): Queue<FireJobData> {
+    return this.fireQueues[this.shards.ofId(callId)]!;
   }
 
   /** Adds the delayed job of a call; the job id derives from the call id, so adding twice is harmless. */
   async scheduleFire(callId: number, dueAt: Date, now = Date.now()): Promise<void> {
-    await this.fire.add(
+    await this.fireQueueOf(callId).add(
       'fire',
       { callId },
       {
@@ -63,7 +80,7 @@ export class CallQueues {
 
   /** Removes a call's delayed job. A job already running cannot be removed; the fire step then sees the cancel. */
   async unscheduleFire(callId: number): Promise<void> {
-    const job = await this.fire.getJob(fireJobId(callId));
+    const job = await this.fireQueueOf(callId).getJob(fireJobId(callId));
     if (!job) return;
     try {
       await job.remove();
@@ -97,6 +114,6 @@ export class CallQueues {
   }
 
   async close(): Promise<void> {
-    await Promise.all([this.fire.close(), this.crmEffects.close(), this.bulkCancel.close()]);
+    await Promise.all(this.all().map((q) => q.close()));
   }
 }

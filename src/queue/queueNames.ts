@@ -11,4 +11,7 @@ export const QUEUE_NAMES = {
   bulkCancel: '{bulk-cancel}',
 } as const;
 
+/** The fire queue of a store shard (its own hash tag, so that a Cluster spreads the shards' jobs too). */
+export const fireQueueName = (shard: number, shards: number) => (shards === 1 ? QUEUE_NAMES.fire : `{callbacks-${shard}}`);
+
 export const fireJobId = (callId: number) => `call-${callId}`;

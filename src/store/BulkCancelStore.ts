@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { storeKeyPrefix } from './storeKeys.js';
+import { storeKeyPrefix, type RedisClient } from './storeKeys.js';
 
 export type BulkCancelResult = { call_id: number; result: 'canceled' | 'not_found' | 'not_scheduled' };
 
@@ -18,7 +17,7 @@ export class BulkCancelStore {
   private readonly p: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.p = storeKeyPrefix(prefix);

@@ -1,7 +1,7 @@
-import type { Redis } from 'ioredis';
 import type { CallEvent, CallRecord, CallStatus, NewCall } from './CallRecord.js';
-import { CREATE_CALL, TRANSITION_CALL } from './luaScripts.js';
-import { storeKeyPrefix } from './storeKeys.js';
+import { CREATE_CALL, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
+import { fromStoredCall, toStoredCall } from './storedCall.js';
+import { StoreShards, type RedisClient } from './storeKeys.js';
 
 export type CreateResult = { created: true; call: CallRecord } | { created: false; existingCallId: number };
 
@@ -26,137 +26,209 @@ export interface ListQuery {
   limit: number;
 }
 
+/** The per-shard time indexes the housekeeping passes page through (see luaScripts.ts). */
+export type TimeIndex = 'pending' | 'dialing' | 'ended';
+
 interface StoreScripts {
   cboCreateCall(...args: string[]): Promise<unknown>;
   cboTransitionCall(...args: string[]): Promise<unknown>;
+  cboPurgeCall(...args: string[]): Promise<unknown>;
 }
 
-/** Calls in Redis: one JSON document a call, an events list, and sorted-set indexes (newest first by id). */
+/**
+ * Calls in Redis, spread over hash-tagged shards (StoreShards): a compact document a call, its events once
+ * there are any, id-ordered indexes, one hash a CRM record (duplicate guard, active calls, its calls), and the
+ * time indexes that let housekeeping look only at the calls that need it.
+ */
 export class CallStore {
-  private readonly p: string;
-
   private readonly scripts: StoreScripts;
+  private nextShard = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
+    readonly shards: StoreShards = new StoreShards(prefix),
   ) {
-    this.p = storeKeyPrefix(prefix);
     // Defined commands run by EVALSHA (the script body is sent only once per connection).
-    redis.defineCommand('cboCreateCall', { numberOfKeys: 2, lua: CREATE_CALL });
-    redis.defineCommand('cboTransitionCall', { numberOfKeys: 2, lua: TRANSITION_CALL });
+    redis.defineCommand('cboCreateCall', { numberOfKeys: 1, lua: CREATE_CALL });
+    redis.defineCommand('cboTransitionCall', { numberOfKeys: 1, lua: TRANSITION_CALL });
+    redis.defineCommand('cboPurgeCall', { numberOfKeys: 1, lua: PURGE_CALL });
     this.scripts = redis as unknown as StoreScripts;
   }
 
+  private p(shard: number) {
+    return this.shards.keyPrefix(shard);
+  }
+
   private callKey(id: number) {
-    return `${this.p}call:${id}`;
+    return `${this.p(this.shards.ofId(id))}c:${id}`;
   }
 
   private eventsKey(id: number) {
-    return `${this.p}events:${id}`;
+    return `${this.p(this.shards.ofId(id))}e:${id}`;
+  }
+
+  private recordKeyOf(recordKey: string) {
+    return `${this.p(this.shards.ofRecord(recordKey))}r:${recordKey}`;
   }
 
   /**
    * Creates a scheduled call unless its CRM record already has one in `scheduled` (the duplicate guard):
    * the check and the write are one Lua step, so concurrent requests for a record create exactly one call.
+   * The call stays in the `pending` index until `jobStored` says its fire job exists.
    */
   async create(call: NewCall, now: Date): Promise<CreateResult> {
-    const id = await this.redis.incr(`${this.p}seq`);
-    const record: CallRecord = {
-      ...call,
+    const shard = call.record_key ? this.shards.ofRecord(call.record_key) : this.roundRobinShard();
+    // One shard: the script takes the id from the shard's sequence. More: from the global one, shard in the id.
+    const id = this.shards.count === 1 ? '' : String(this.shards.shardedId(await this.redis.incr(this.shards.idSequenceKey), shard));
+    const p = this.p(shard);
+    const [outcome, value] = (await this.scripts.cboCreateCall(
+      `${p}all`,
+      p,
       id,
-      status: 'scheduled',
-      queued_at: null,
-      assigned_at: null,
-      connected_at: null,
-      ends_at: null,
-      fail_reason: 'nothing',
-      fail_details: null,
-      verified_customer: false,
-      bad_actor: false,
-      repeat_customer: false,
-      firing: false,
-      decision: null,
-    };
-    const event = JSON.stringify({ at: now.toISOString(), type: 'scheduled', detail: `due at ${call.scheduled_at}` });
-    const [outcome, other] = (await this.scripts.cboCreateCall(
-      this.callKey(id),
-      this.eventsKey(id),
-      this.p,
-      String(id),
-      JSON.stringify(record),
+      toStoredCall({ ...NEW_CALL_DEFAULTS, ...call }),
       call.record_key ?? '',
-      event,
+      String(now.getTime()),
     )) as [string, string];
-    if (outcome === 'duplicate') return { created: false, existingCallId: Number(other) };
-    return { created: true, call: record };
+    if (outcome === 'duplicate') return { created: false, existingCallId: Number(value) };
+    return { created: true, call: { ...NEW_CALL_DEFAULTS, ...call, id: Number(value) } };
+  }
+
+  /** The call's fire job exists: it no longer needs the reconciler's attention. */
+  async jobStored(id: number): Promise<void> {
+    await this.redis.zrem(`${this.p(this.shards.ofId(id))}pending`, String(id));
+  }
+
+  /** Puts a scheduled call back under the reconciler's watch (its fire job failed for good, say). */
+  async needsJobCheck(id: number, now = Date.now()): Promise<void> {
+    await this.redis.zadd(`${this.p(this.shards.ofId(id))}pending`, now, String(id));
   }
 
   async get(id: number): Promise<CallRecord | null> {
     const raw = await this.redis.get(this.callKey(id));
-    return raw ? (JSON.parse(raw) as CallRecord) : null;
+    return raw ? fromStoredCall(id, raw) : null;
   }
 
+  /** The calls that still exist, in the order asked (one MGET per shard: a Cluster refuses cross-slot MGET). */
   async getMany(ids: readonly number[]): Promise<CallRecord[]> {
-    if (ids.length === 0) return [];
-    const raws = await this.redis.mget(ids.map((id) => this.callKey(id)));
-    return raws.filter((r): r is string => r !== null).map((r) => JSON.parse(r) as CallRecord);
+    const byShard = new Map<number, number[]>();
+    for (const id of ids) byShard.set(this.shards.ofId(id), [...(byShard.get(this.shards.ofId(id)) ?? []), id]);
+    const found = new Map<number, CallRecord>();
+    await Promise.all(
+      [...byShard.values()].map(async (shardIds) => {
+        const raws = await this.redis.mget(shardIds.map((id) => this.callKey(id)));
+        raws.forEach((raw, i) => raw && found.set(shardIds[i]!, fromStoredCall(shardIds[i]!, raw)));
+      }),
+    );
+    return ids.flatMap((id) => found.get(id) ?? []);
   }
 
-  async events(id: number): Promise<CallEvent[]> {
-    const raws = await this.redis.lrange(this.eventsKey(id), 0, -1);
-    return raws.map((r) => JSON.parse(r) as CallEvent);
+  /** The call's events: the implicit `scheduled` one (from the call itself), then those stored. */
+  async events(id: number, call?: CallRecord | null): Promise<CallEvent[]> {
+    const [known, raws] = await Promise.all([call ?? this.get(id), this.redis.lrange(this.eventsKey(id), 0, -1)]);
+    const scheduled: CallEvent[] = known ? [{ at: known.created_at, type: 'scheduled', detail: `due at ${known.scheduled_at}` }] : [];
+    return [...scheduled, ...raws.map((r) => JSON.parse(r) as CallEvent)];
   }
 
   async appendEvent(id: number, type: string, detail: string | null = null, now = new Date()): Promise<void> {
     await this.redis.rpush(this.eventsKey(id), JSON.stringify({ at: now.toISOString(), type, detail }));
   }
 
-  /** Atomically checks the current status, applies the patch and status, and appends events. */
+  /** Atomically checks the current status, applies the patch and status, moves the indexes, appends events. */
   async transition(id: number, req: TransitionRequest, now = new Date()): Promise<TransitionResult> {
     const events = (req.events ?? []).map((e) => JSON.stringify({ at: now.toISOString(), type: e.type, detail: e.detail ?? null }));
     const reply = (await this.scripts.cboTransitionCall(
       this.callKey(id),
-      this.eventsKey(id),
-      this.p,
+      this.p(this.shards.ofId(id)),
       String(id),
       (req.from ?? []).join(','),
       req.to ?? '',
       JSON.stringify(req.patch ?? {}),
       req.refuseWhenFiring ? '1' : '0',
+      String(now.getTime()),
       ...events,
     )) as [string, string?];
     if (reply[0] === 'missing') return { result: 'missing' };
     if (reply[0] === 'conflict') return { result: 'conflict', status: reply[1] as CallStatus | 'firing' };
-    return { result: 'ok', call: JSON.parse(reply[1]!) as CallRecord };
+    return { result: 'ok', call: fromStoredCall(id, reply[1]!) };
+  }
+
+  /** Deletes a final call with its events and index entries (retention); false if it is gone or not final. */
+  async purge(id: number): Promise<boolean> {
+    return (await this.scripts.cboPurgeCall(this.callKey(id), this.p(this.shards.ofId(id)), String(id))) === 1;
+  }
+
+  /** Ids in a shard's time index whose time is at or before `until` (ms), oldest first, at most `limit`. */
+  async dueIn(index: TimeIndex, shard: number, until: number, limit: number): Promise<number[]> {
+    return (await this.redis.zrangebyscore(`${this.p(shard)}${index}`, '-inf', until, 'LIMIT', 0, limit)).map(Number);
+  }
+
+  /** Drops an id from a time index (the call no longer needs that pass). */
+  async forget(index: TimeIndex, id: number): Promise<void> {
+    await this.redis.zrem(`${this.p(this.shards.ofId(id))}${index}`, String(id));
   }
 
   /** Ids of the calls that are active (scheduled ... connected) for a CRM record (by its record key). */
   async activeCallIds(recordKey: string): Promise<number[]> {
-    return (await this.redis.smembers(`${this.p}active:${recordKey}`)).map(Number);
+    const calls = await this.redis.hgetall(this.recordKeyOf(recordKey));
+    return Object.entries(calls)
+      .filter(([field, state]) => field !== 's' && state === '1')
+      .map(([field]) => Number(field));
   }
 
   /** The call currently `scheduled` for a record (by its record key), if any. */
   async scheduledCallFor(recordKey: string): Promise<number | null> {
-    const id = await this.redis.get(`${this.p}scheduled-for:${recordKey}`);
+    const id = await this.redis.hget(this.recordKeyOf(recordKey), 's');
     return id ? Number(id) : null;
   }
 
+  /** Newest first, across every shard; `total` counts all that match. */
   async list(q: ListQuery): Promise<{ calls: CallRecord[]; total: number }> {
-    const sets: string[] = [];
-    if (q.status) sets.push(`${this.p}idx:status:${q.status}`);
-    if (q.recordKey) sets.push(`${this.p}idx:ticket:${q.recordKey}`);
-    let ids: string[];
-    let total: number;
-    if (sets.length <= 1) {
-      const key = sets[0] ?? `${this.p}idx:all`;
-      [ids, total] = await Promise.all([this.redis.zrevrange(key, q.offset, q.offset + q.limit - 1), this.redis.zcard(key)]);
-    } else {
-      const all = await this.redis.zinter(sets.length, ...sets);
-      all.sort((a, b) => Number(b) - Number(a));
-      total = all.length;
-      ids = all.slice(q.offset, q.offset + q.limit);
-    }
-    return { calls: await this.getMany(ids.map(Number)), total };
+    if (q.recordKey !== undefined) return this.listForRecord(q.recordKey, q);
+    const index = q.status ? `st:${q.status}` : 'all';
+    const shards = this.shards.all();
+    const [pages, counts] = await Promise.all([
+      // The page may come from any shard: each gives its newest offset+limit, merged by id (creation order).
+      Promise.all(shards.map((n) => this.redis.zrevrange(`${this.p(n)}${index}`, 0, q.offset + q.limit - 1))),
+      Promise.all(shards.map((n) => this.redis.zcard(`${this.p(n)}${index}`))),
+    ]);
+    const ids = pages
+      .flat()
+      .map(Number)
+      .sort((a, b) => b - a)
+      .slice(q.offset, q.offset + q.limit);
+    return { calls: await this.getMany(ids), total: counts.reduce((a, b) => a + b, 0) };
+  }
+
+  private async listForRecord(recordKey: string, q: ListQuery): Promise<{ calls: CallRecord[]; total: number }> {
+    const fields = await this.redis.hkeys(this.recordKeyOf(recordKey));
+    const ids = fields
+      .filter((f) => f !== 's')
+      .map(Number)
+      .sort((a, b) => b - a);
+    if (!q.status) return { calls: await this.getMany(ids.slice(q.offset, q.offset + q.limit)), total: ids.length };
+    const matching = (await this.getMany(ids)).filter((c) => c.status === q.status);
+    return { calls: matching.slice(q.offset, q.offset + q.limit), total: matching.length };
+  }
+
+  private roundRobinShard(): number {
+    this.nextShard = (this.nextShard + 1) % this.shards.count;
+    return this.nextShard;
   }
 }
+
+/** What a new call starts with besides what the request gives. */
+const NEW_CALL_DEFAULTS = {
+  status: 'scheduled',
+  queued_at: null,
+  assigned_at: null,
+  connected_at: null,
+  ends_at: null,
+  fail_reason: 'nothing',
+  fail_details: null,
+  verified_customer: false,
+  bad_actor: false,
+  repeat_customer: false,
+  firing: false,
+  decision: null,
+} as const satisfies Partial<CallRecord>;

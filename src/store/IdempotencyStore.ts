@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Redis } from 'ioredis';
-import { storeKeyPrefix } from './storeKeys.js';
+import { storeKeyPrefix, type RedisClient } from './storeKeys.js';
 
 const TTL_SECONDS = 24 * 60 * 60;
 
@@ -23,7 +22,7 @@ export class IdempotencyStore {
   private readonly p: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.p = storeKeyPrefix(prefix);

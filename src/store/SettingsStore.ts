@@ -1,7 +1,6 @@
-import type { Redis } from 'ioredis';
 import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { SET_CLOSED_RECORD_POLICY } from './luaScripts.js';
-import { storeKeyPrefix } from './storeKeys.js';
+import { storeKeyPrefix, type RedisClient } from './storeKeys.js';
 
 export interface PolicyChange {
   at: string;
@@ -27,7 +26,7 @@ export class SettingsStore {
   private readonly scripts: SettingsScripts;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
     private readonly initialPolicy: ClosedRecordPolicy,
   ) {

@@ -1,5 +1,4 @@
-import type { Redis } from 'ioredis';
-import { storeKeyPrefix } from './storeKeys.js';
+import { storeKeyPrefix, type RedisClient } from './storeKeys.js';
 
 /**
  * Remembers, per call and side effect (e.g. `comment:crm_unreachable`, `reopen`), how far it got:
@@ -16,7 +15,7 @@ export class SideEffectLedger {
   private readonly p: string;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     prefix: string,
   ) {
     this.p = storeKeyPrefix(prefix);

@@ -3,35 +3,45 @@
  * Every key a script touches shares the store's `{hash tag}`, so they also run on Redis Cluster.
  */
 
-/** KEYS: call, events. ARGV: prefix, id, doc json, record key ('' = none), events json... */
+/*
+ * Call keys of one shard (prefix p, all in one slot):
+ *   c:<id>      the call: JSON of the fields that differ from their defaults (see storedCall.ts)
+ *   e:<id>      its events, once there are any beyond the implicit `scheduled` one
+ *   r:<record>  the record's hash: `s` = its scheduled call, `<id>` = 1 (active) or 0 (final) for each call
+ *   all, st:<status>   ids by id, newest last (lists, X-Total-Count)
+ *   pending     scheduled calls whose fire job may not exist yet (score: when), for the reconciler
+ *   dialing     calls handed to the dialer (score: when), for the stale-call sweep
+ *   ended       final calls (score: when they ended), for retention
+ */
+
+/** KEYS: the shard's `all` index. ARGV: p, id ('' = next of the shard's sequence), doc json, record key ('' = none), now ms. */
 export const CREATE_CALL = `
 local p = ARGV[1]
-local id = ARGV[2]
-local ticket = ARGV[4]
-if ticket ~= '' then
-  local existing = redis.call('GET', p .. 'scheduled-for:' .. ticket)
+local rec = ARGV[4]
+if rec ~= '' then
+  local existing = redis.call('HGET', p .. 'r:' .. rec, 's')
   if existing then return {'duplicate', existing} end
-  redis.call('SET', p .. 'scheduled-for:' .. ticket, id)
-  redis.call('SADD', p .. 'active:' .. ticket, id)
-  redis.call('ZADD', p .. 'idx:ticket:' .. ticket, id, id)
 end
-redis.call('SET', KEYS[1], ARGV[3])
-redis.call('ZADD', p .. 'idx:all', id, id)
-redis.call('ZADD', p .. 'idx:status:scheduled', id, id)
-for i = 5, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+local id = ARGV[2]
+if id == '' then id = tostring(redis.call('INCR', p .. 'seq')) end
+if rec ~= '' then redis.call('HSET', p .. 'r:' .. rec, 's', id, id, '1') end
+redis.call('SET', p .. 'c:' .. id, ARGV[3])
+redis.call('ZADD', KEYS[1], id, id)
+redis.call('ZADD', p .. 'st:scheduled', id, id)
+redis.call('ZADD', p .. 'pending', ARGV[5], id)
 return {'ok', id}
 `;
 
 /**
- * KEYS: call, events.
- * ARGV: prefix, id, allowed-from (comma list, '' = any), to status ('' = keep), patch json,
- *       refuse-when-firing ('1'/'0'), events json...
+ * KEYS: the call. ARGV: p, id, allowed-from (comma list, '' = any), to status ('' = keep), patch json,
+ * refuse-when-firing ('1'/'0'), now ms, events json...
+ * A patch value of null or false removes the field (the stored call keeps only what differs from its default).
  */
 export const TRANSITION_CALL = `
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'missing'} end
 local doc = cjson.decode(raw)
-local old = doc.status
+local old = doc.status or 'scheduled'
 if ARGV[3] ~= '' then
   local allowed = false
   for s in string.gmatch(ARGV[3], '[^,]+') do
@@ -40,31 +50,56 @@ if ARGV[3] ~= '' then
   if not allowed then return {'conflict', old} end
 end
 if ARGV[6] == '1' and doc.firing == true then return {'conflict', 'firing'} end
-for k, v in pairs(cjson.decode(ARGV[5])) do doc[k] = v end
-local new = old
-if ARGV[4] ~= '' then
-  new = ARGV[4]
-  doc.status = new
+for k, v in pairs(cjson.decode(ARGV[5])) do
+  if v == cjson.null or v == false then doc[k] = nil else doc[k] = v end
 end
+local new = old
+if ARGV[4] ~= '' then new = ARGV[4] end
+if new == 'scheduled' then doc.status = nil else doc.status = new end
 local encoded = cjson.encode(doc)
 redis.call('SET', KEYS[1], encoded)
 local p = ARGV[1]
 local id = ARGV[2]
+local now = ARGV[7]
 if new ~= old then
-  redis.call('ZREM', p .. 'idx:status:' .. old, id)
-  redis.call('ZADD', p .. 'idx:status:' .. new, id, id)
-  local ticket = doc.record_key
-  if type(ticket) == 'string' then
-    if old == 'scheduled' and redis.call('GET', p .. 'scheduled-for:' .. ticket) == id then
-      redis.call('DEL', p .. 'scheduled-for:' .. ticket)
-    end
-    if new == 'finished' or new == 'failed' or new == 'canceled' then
-      redis.call('SREM', p .. 'active:' .. ticket, id)
-    end
+  redis.call('ZREM', p .. 'st:' .. old, id)
+  redis.call('ZADD', p .. 'st:' .. new, id, id)
+  local final = new == 'finished' or new == 'failed' or new == 'canceled'
+  local rec = doc.record_key or doc.ticket_id
+  if type(rec) == 'string' then
+    local r = p .. 'r:' .. rec
+    if old == 'scheduled' and redis.call('HGET', r, 's') == id then redis.call('HDEL', r, 's') end
+    if final then redis.call('HSET', r, id, '0') end
+  end
+  if final then
+    redis.call('ZREM', p .. 'pending', id)
+    redis.call('ZREM', p .. 'dialing', id)
+    redis.call('ZADD', p .. 'ended', now, id)
+  elseif old == 'scheduled' then
+    redis.call('ZREM', p .. 'pending', id)
+    redis.call('ZADD', p .. 'dialing', now, id)
   end
 end
-for i = 7, #ARGV do redis.call('RPUSH', KEYS[2], ARGV[i]) end
+if #ARGV >= 8 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 8)) end
 return {'ok', encoded}
+`;
+
+/** KEYS: the call. ARGV: p, id. Deletes a final call with its events and index entries (retention). */
+export const PURGE_CALL = `
+local p = ARGV[1]
+local id = ARGV[2]
+local raw = redis.call('GET', KEYS[1])
+redis.call('ZREM', p .. 'ended', id)
+if not raw then return 0 end
+local doc = cjson.decode(raw)
+local status = doc.status or 'scheduled'
+if status ~= 'finished' and status ~= 'failed' and status ~= 'canceled' then return 0 end
+redis.call('DEL', KEYS[1], p .. 'e:' .. id)
+redis.call('ZREM', p .. 'all', id)
+redis.call('ZREM', p .. 'st:' .. status, id)
+local rec = doc.record_key or doc.ticket_id
+if type(rec) == 'string' then redis.call('HDEL', p .. 'r:' .. rec, id) end
+return 1
 `;
 
 /**

@@ -55,7 +55,7 @@ export class FireProcessor {
     }
 
     if (decision.action === 'dial') {
-      await this.deps.dialer.offer(toCallView(call, await this.deps.calls.events(callId), this.deps.menus));
+      await this.deps.dialer.offer(toCallView(call, await this.deps.calls.events(callId, call), this.deps.menus));
       const queued = await this.deps.calls.transition(callId, {
         from: ['scheduled'],
         to: 'queued',

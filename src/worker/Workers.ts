@@ -98,6 +98,8 @@ export class Workers {
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' || Boolean(job.deferredFailure);
     this.logger.warn({ callId: job.data.callId, attemptsMade: job.attemptsMade, final, err: err.message }, 'fire job failed');
     if (!final) return;
+    // Watched by the reconciler until the call is ended: should the transition below not happen, it retries the job.
+    await calls.needsJobCheck(job.data.callId);
     await calls.transition(job.data.callId, {
       from: ['scheduled'],
       to: 'failed',

@@ -33,7 +33,7 @@ describe('PATCH /apps/api/v1/calls/scheduled/{id}/cancel', () => {
     expect(body).toMatchObject({ id: call.id, status: 'canceled', fail_reason: 'canceled_by_request', scheduled_at: call.scheduled_at });
     expect(body.events.map((e) => e.type)).toEqual(['scheduled', 'canceled']);
     expect(await getCall(t, call.id)).toEqual(body);
-    expect(await t.app.services.queues.fire.getJob(fireJobId(call.id))).toBeUndefined();
+    expect(await t.app.services.queues.fireQueueOf(call.id).getJob(fireJobId(call.id))).toBeUndefined();
   });
 
   it('404 {"message": "Call not found"} for an unknown or malformed id', async () => {
@@ -53,9 +53,9 @@ describe('PATCH /apps/api/v1/calls/scheduled/{id}/cancel', () => {
   it('a call canceled before it is due never reaches the dialer (its delayed job is removed)', async () => {
     const doomed = await createCall(t, { scheduled_at: inMs(1500) });
     const control = await createCall(t, { scheduled_at: inMs(1500) });
-    expect(await t.app.services.queues.fire.getJob(fireJobId(doomed.id))).toBeDefined();
+    expect(await t.app.services.queues.fireQueueOf(doomed.id).getJob(fireJobId(doomed.id))).toBeDefined();
     expect((await cancelOne(doomed.id)).status).toBe(200);
-    expect(await t.app.services.queues.fire.getJob(fireJobId(doomed.id))).toBeUndefined();
+    expect(await t.app.services.queues.fireQueueOf(doomed.id).getJob(fireJobId(doomed.id))).toBeUndefined();
 
     // The control call due at the same moment does get dialed; then give the canceled one extra time to show up.
     await waitFor(() => dialer.forCall(control.id).length > 0, 10_000, 'the control call to be dialed');
@@ -120,7 +120,7 @@ describe('PATCH /apps/api/v1/calls/scheduled/cancel (bulk)', () => {
       const call = await getCall(t, id);
       expect(call.status).toBe('canceled');
       expect(call.fail_reason).toBe('canceled_by_request');
-      expect(await t.app.services.queues.fire.getJob(fireJobId(id))).toBeUndefined();
+      expect(await t.app.services.queues.fireQueueOf(id).getJob(fireJobId(id))).toBeUndefined();
     }
   });
 

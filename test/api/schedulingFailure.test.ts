@@ -18,7 +18,7 @@ afterAll(async () => {
 
 describe('when the delayed job cannot be stored', () => {
   it('answers 503, leaves no scheduled call behind and frees the record for the retry', async () => {
-    await t.app.services.queues.fire.close(); // the queue connection is gone; the store still works
+    await Promise.all(t.app.services.queues.fireQueues.map((q) => q.close())); // the queue connection is gone; the store still works
     const res = await t.api('POST', '/apps/api/v1/calls', {
       call_type: 'Voice Scheduled (API)',
       menu_id: 9,

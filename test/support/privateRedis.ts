@@ -35,7 +35,7 @@ export class PrivateRedis {
   }
 }
 
-function freePort(): Promise<number> {
+export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = net.createServer();
     srv.listen(0, '127.0.0.1', () => {
@@ -46,7 +46,7 @@ function freePort(): Promise<number> {
   });
 }
 
-async function waitForPort(port: number, open: boolean): Promise<void> {
+export async function waitForPort(port: number, open: boolean): Promise<void> {
   for (let i = 0; i < 100; i += 1) {
     const isOpen = await new Promise<boolean>((resolve) => {
       const s = net.connect(port, '127.0.0.1');

@@ -7,7 +7,7 @@ import { Metrics } from '../../src/observability/Metrics.js';
 import { FireEvaluator } from '../../src/policy/FireEvaluator.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
 import { CrmEffects } from '../../src/queue/CrmEffects.js';
-import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
+import { bullConnection } from '../../src/redisConnections.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import { SettingsStore } from '../../src/store/SettingsStore.js';
 import { SideEffectLedger } from '../../src/store/SideEffectLedger.js';
@@ -23,7 +23,7 @@ import { testConfig } from '../support/testConfig.js';
  */
 const prefix = uniquePrefix('fire-processor');
 const redis = new Redis(TEST_REDIS_URL);
-const queues = new CallQueues(bullConnection(TEST_REDIS_URL, workerRedisOptions()), prefix);
+const queues = new CallQueues(bullConnection({ url: TEST_REDIS_URL }, 'worker'), prefix);
 const calls = new CallStore(redis, prefix);
 const { logger, lines } = capturingLogger();
 const offered: CallView[] = [];

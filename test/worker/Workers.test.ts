@@ -4,7 +4,7 @@ import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
 import { DialerUnavailableError } from '../../src/dialer/Dialer.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
-import { bullConnection, workerRedisOptions } from '../../src/redisConnections.js';
+import { bullConnection } from '../../src/redisConnections.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import type { FireProcessor } from '../../src/worker/FireProcessor.js';
 import { Workers } from '../../src/worker/Workers.js';
@@ -18,7 +18,7 @@ import { waitFor } from '../support/testApp.js';
  */
 const prefix = uniquePrefix('workers');
 const redis = new Redis(TEST_REDIS_URL);
-const connection = bullConnection(TEST_REDIS_URL, workerRedisOptions());
+const connection = bullConnection({ url: TEST_REDIS_URL }, 'worker');
 const queues = new CallQueues(connection, prefix);
 const calls = new CallStore(redis, prefix);
 const failures = new Map<number, Error>();
@@ -47,7 +47,7 @@ async function dueCall(ticket: string, failure: Error, attempts?: number): Promi
   if (!created.created) throw new Error('setup');
   failures.set(created.call.id, failure);
   if (attempts === undefined) await queues.scheduleFire(created.call.id, new Date());
-  else await queues.fire.add('fire', { callId: created.call.id }, { jobId: `call-${created.call.id}`, attempts });
+  else await queues.fireQueueOf(created.call.id).add('fire', { callId: created.call.id }, { jobId: `call-${created.call.id}`, attempts });
   return created.call.id;
 }
 

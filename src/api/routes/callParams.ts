@@ -17,5 +17,5 @@ export async function requireCall(s: AppServices, id: number): Promise<CallRecor
 }
 
 export async function callView(s: AppServices, call: CallRecord) {
-  return toCallView(call, await s.calls.events(call.id), s.config.menus);
+  return toCallView(call, await s.calls.events(call.id, call), s.config.menus);
 }

@@ -41,6 +41,8 @@ export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
       .catch(() => undefined);
     throw err;
   }
+  // Not awaited: should it be lost, the reconciler finds the job there and drops the mark itself.
+  void s.calls.jobStored(created.call.id).catch(() => undefined);
   s.metrics.scheduled.inc({ source: call.source });
   s.logger.info(
     {

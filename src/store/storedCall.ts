@@ -1,0 +1,47 @@
+import type { CallRecord } from './CallRecord.js';
+
+/**
+ * A call is stored as the JSON of only the fields that differ from their defaults (most are null, false or a
+ * constant for a scheduled call), without its id (the key has it): about a third of the full document. The
+ * transition script keeps it that way (a null or false in a patch removes the field).
+ */
+const DEFAULTS = {
+  parent_id: null,
+  lang: 'en',
+  call_type: 'Voice Scheduled (API)',
+  status: 'scheduled',
+  queued_at: null,
+  assigned_at: null,
+  connected_at: null,
+  ends_at: null,
+  ticket_id: null,
+  record_key: null,
+  recording_permission: 'not_asked',
+  fail_reason: 'nothing',
+  fail_details: null,
+  verified_customer: false,
+  bad_actor: false,
+  repeat_customer: false,
+  source: 'api',
+  skill: null,
+  firing: false,
+  decision: null,
+} as const satisfies Partial<CallRecord>;
+
+export function toStoredCall(call: Omit<CallRecord, 'id'>): string {
+  const stored: Record<string, unknown> = {};
+  for (const [field, value] of Object.entries(call)) {
+    if (field === 'id' || value === null || value === false) continue;
+    if (value === (DEFAULTS as Record<string, unknown>)[field]) continue;
+    if (field === 'record_key' && value === call.ticket_id) continue; // the usual case: the id as given
+    stored[field] = value;
+  }
+  return JSON.stringify(stored);
+}
+
+export function fromStoredCall(id: number, raw: string): CallRecord {
+  const stored = JSON.parse(raw) as Partial<CallRecord>;
+  const call = { ...DEFAULTS, ...stored, id } as CallRecord;
+  if (stored.record_key === undefined) call.record_key = call.ticket_id;
+  return call;
+}
