@@ -5,6 +5,7 @@ import type { AppServices } from '../AppServices.js';
 import { bullConnection, closeBullConnection, type RedisClient } from '../redisConnections.js';
 import { BulkCancelProcessor } from '../worker/BulkCancelProcessor.js';
 import { Workers } from '../worker/Workers.js';
+import { StoreLayoutMismatchError, claimStoreLayout } from '../store/StoreLayout.js';
 import type { StartedRole } from './Role.js';
 
 export interface ApiRoleOptions {
@@ -26,6 +27,11 @@ export async function startApiRole(s: AppServices, options: ApiRoleOptions): Pro
   });
   // Give Redis a moment before taking requests, so the first ones do not get a needless 503.
   await waitForReady(s.redis, 5000);
+  // Checked here too for API-only processes; with Redis away the worker's check (or the next start) does it.
+  await claimStoreLayout(s.redis, config.redis.prefix, s.calls.shards).catch((err: Error) => {
+    if (err instanceof StoreLayoutMismatchError) throw err;
+    logger.warn({ err: err.message }, 'store layout not checked: Redis not reachable');
+  });
   const server = await buildServer(s, options.routes);
   const url = await server.listen({ host: config.server.host, port: config.server.port });
   return {

@@ -13,6 +13,7 @@ import { FireProcessor } from '../worker/FireProcessor.js';
 import { RecordBatcher } from '../worker/RecordBatcher.js';
 import { HousekeepingLock } from '../worker/HousekeepingLock.js';
 import { Workers } from '../worker/Workers.js';
+import { claimStoreLayout } from '../store/StoreLayout.js';
 import { buildStores, storeShards } from './buildStores.js';
 import type { StartedRole } from './Role.js';
 import { startHousekeeping } from './startHousekeeping.js';
@@ -39,6 +40,7 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     storeShards(config),
   );
   const stores = buildStores(redis, config);
+  await claimStoreLayout(redis, prefix, stores.calls.shards); // waits for Redis, like the workers
   const effects = new CrmEffects(queues, stores.ledger);
   const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
   const evaluator = new FireEvaluator({
@@ -70,7 +72,7 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     connection,
     prefix,
     tuning: { concurrency: config.worker.concurrency, stalledIntervalMs: options.stalledIntervalMs },
-    fire: { processor: fire, calls: stores.calls },
+    fire: { processor: fire, calls: stores.calls, queueNames: queues.fireQueues.map((q) => q.name) },
     effects: effectProcessor,
     logger: logger.child({ component: 'worker' }),
   });

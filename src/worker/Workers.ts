@@ -29,8 +29,8 @@ export interface WorkersOptions {
   connection: ConnectionOptions;
   prefix: string;
   tuning: WorkerTuning;
-  /** The fire queue, with the call store that ends a call whose fire job failed for good. */
-  fire?: { processor: FireProcessor; calls: CallStore };
+  /** The fire queues (one a store shard), with the call store that ends a call whose fire job failed for good. */
+  fire?: { processor: FireProcessor; calls: CallStore; queueNames: readonly string[] };
   effects?: CrmEffectProcessor;
   bulkCancel?: BulkCancelProcessor;
   logger: Logger;
@@ -56,12 +56,13 @@ export class Workers {
       maxStalledCount: 5,
     };
     if (fire) {
-      const fireWorker = new Worker<FireJobData>(QUEUE_NAMES.fire, (job) => fire.processor.process(job.data.callId), {
-        ...common,
-        concurrency: tuning.concurrency,
-      });
-      fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls).catch(() => undefined));
-      this.workers.push(fireWorker);
+      // One worker a shard's fire queue; together they keep to the configured concurrency.
+      const concurrency = Math.max(1, Math.ceil(tuning.concurrency / fire.queueNames.length));
+      for (const name of fire.queueNames) {
+        const fireWorker = new Worker<FireJobData>(name, (job) => fire.processor.process(job.data.callId), { ...common, concurrency });
+        fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls).catch(() => undefined));
+        this.workers.push(fireWorker);
+      }
     }
     if (effects) this.workers.push(this.createEffectsWorker(effects, common, tuning.concurrency));
     if (bulkCancel) {

@@ -8,6 +8,7 @@ import { bullConnection } from '../../src/redisConnections.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import type { FireProcessor } from '../../src/worker/FireProcessor.js';
 import { Workers } from '../../src/worker/Workers.js';
+import { QUEUE_NAMES } from '../../src/queue/queueNames.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { newCall } from '../support/newCall.js';
 import { waitFor } from '../support/testApp.js';
@@ -30,7 +31,7 @@ const workers = new Workers({
   connection,
   prefix,
   tuning: { concurrency: 2, stalledIntervalMs: 1000 },
-  fire: { processor: failingFire, calls },
+  fire: { processor: failingFire, calls, queueNames: [QUEUE_NAMES.fire] },
   logger: pino({ level: 'silent' }),
 });
 
