@@ -18,6 +18,9 @@ export interface BulkCancelJobData {
 
 const DAY_S = 24 * 60 * 60;
 
+/** Finished fire jobs are kept a day (at most 10,000), failed ones a week: set on the fire worker. */
+export const FIRE_JOBS_KEPT = { removeOnComplete: { age: DAY_S, count: 10_000 }, removeOnFail: { age: 7 * DAY_S } };
+
 /** Side effects are retried for 24 hours; the backoff (5 s doubling, capped at 5 min) makes ~300 tries. */
 export const CRM_EFFECT_ATTEMPTS = 400;
 export const CRM_EFFECT_GIVE_UP_MS = 24 * 60 * 60 * 1000;
@@ -40,7 +43,8 @@ export class CallQueues {
     onError: (err: Error) => void = () => undefined,
     private readonly shards = new StoreShards(prefix),
   ) {
-    const opts = { connection, prefix };
+    // BullMQ's events stream (read by no part of this product) is kept short: it grows with every job otherwise.
+    const opts = { connection, prefix, streams: { events: { maxLen: 1000 } } };
     this.fireQueues = shards.all().map((n) => new Queue<FireJobData>(fireQueueName(n, shards.count), opts));
     this.crmEffects = new Queue<CrmEffectJobData>(QUEUE_NAMES.crmEffects, opts);
     this.bulkCancel = new Queue<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, opts);
@@ -72,8 +76,7 @@ export class CallQueues {
         // Retries cover infrastructure trouble (Redis blip, dialer down); CRM trouble is a decision, not a retry.
         attempts: 10, // 2 s doubling: about 17 minutes of dialer trouble before the call is marked failed
         backoff: { type: 'exponential', delay: 2000 },
-        removeOnComplete: { age: DAY_S, count: 10_000 },
-        removeOnFail: { age: 7 * DAY_S },
+        // How long finished jobs are kept is the fire worker's setting (FIRE_JOBS_KEPT): not repeated in every job.
       },
     );
   }

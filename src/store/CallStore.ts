@@ -1,4 +1,4 @@
-import type { CallEvent, CallRecord, CallStatus, NewCall } from './CallRecord.js';
+import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
 import { CREATE_CALL, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
 import { fromStoredCall, toStoredCall } from './storedCall.js';
 import { StoreShards, type RedisClient } from './storeKeys.js';
@@ -37,7 +37,7 @@ interface StoreScripts {
 
 /**
  * Calls in Redis, spread over hash-tagged shards (StoreShards): a compact document a call, its events once
- * there are any, id-ordered indexes, one hash a CRM record (duplicate guard, active calls, its calls), and the
+ * there are any, an id-ordered index a status, one hash a CRM record (duplicate guard, active calls, its calls), and the
  * time indexes that let housekeeping look only at the calls that need it.
  */
 export class CallStore {
@@ -83,7 +83,7 @@ export class CallStore {
     const id = this.shards.count === 1 ? '' : String(this.shards.shardedId(await this.redis.incr(this.shards.idSequenceKey), shard));
     const p = this.p(shard);
     const [outcome, value] = (await this.scripts.cboCreateCall(
-      `${p}all`,
+      `${p}st:scheduled`,
       p,
       id,
       toStoredCall({ ...NEW_CALL_DEFAULTS, ...call }),
@@ -182,15 +182,14 @@ export class CallStore {
     return id ? Number(id) : null;
   }
 
-  /** Newest first, across every shard; `total` counts all that match. */
+  /** Newest first, across every shard (and every status when none is asked); `total` counts all that match. */
   async list(q: ListQuery): Promise<{ calls: CallRecord[]; total: number }> {
     if (q.recordKey !== undefined) return this.listForRecord(q.recordKey, q);
-    const index = q.status ? `st:${q.status}` : 'all';
-    const shards = this.shards.all();
+    const indexes = this.shards.all().flatMap((n) => (q.status ? [q.status] : CALL_STATUSES).map((status) => `${this.p(n)}st:${status}`));
     const [pages, counts] = await Promise.all([
-      // The page may come from any shard: each gives its newest offset+limit, merged by id (creation order).
-      Promise.all(shards.map((n) => this.redis.zrevrange(`${this.p(n)}${index}`, 0, q.offset + q.limit - 1))),
-      Promise.all(shards.map((n) => this.redis.zcard(`${this.p(n)}${index}`))),
+      // The page may come from any index: each gives its newest offset+limit, merged by id (creation order).
+      Promise.all(indexes.map((key) => this.redis.zrevrange(key, 0, q.offset + q.limit - 1))),
+      Promise.all(indexes.map((key) => this.redis.zcard(key))),
     ]);
     const ids = pages
       .flat()

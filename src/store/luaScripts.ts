@@ -8,13 +8,13 @@
  *   c:<id>      the call: JSON of the fields that differ from their defaults (see storedCall.ts)
  *   e:<id>      its events, once there are any beyond the implicit `scheduled` one
  *   r:<record>  the record's hash: `s` = its scheduled call, `<id>` = 1 (active) or 0 (final) for each call
- *   all, st:<status>   ids by id, newest last (lists, X-Total-Count)
+ *   st:<status> ids by status, scored by id (lists, X-Total-Count; the list of all calls merges them)
  *   pending     scheduled calls whose fire job may not exist yet (score: when), for the reconciler
  *   dialing     calls handed to the dialer (score: when), for the stale-call sweep
  *   ended       final calls (score: when they ended), for retention
  */
 
-/** KEYS: the shard's `all` index. ARGV: p, id ('' = next of the shard's sequence), doc json, record key ('' = none), now ms. */
+/** KEYS: the shard's `st:scheduled` index. ARGV: p, id ('' = next of the shard's sequence), doc json, record key ('' = none), now ms. */
 export const CREATE_CALL = `
 local p = ARGV[1]
 local rec = ARGV[4]
@@ -27,7 +27,6 @@ if id == '' then id = tostring(redis.call('INCR', p .. 'seq')) end
 if rec ~= '' then redis.call('HSET', p .. 'r:' .. rec, 's', id, id, '1') end
 redis.call('SET', p .. 'c:' .. id, ARGV[3])
 redis.call('ZADD', KEYS[1], id, id)
-redis.call('ZADD', p .. 'st:scheduled', id, id)
 redis.call('ZADD', p .. 'pending', ARGV[5], id)
 return {'ok', id}
 `;
@@ -95,7 +94,6 @@ local doc = cjson.decode(raw)
 local status = doc.status or 'scheduled'
 if status ~= 'finished' and status ~= 'failed' and status ~= 'canceled' then return 0 end
 redis.call('DEL', KEYS[1], p .. 'e:' .. id)
-redis.call('ZREM', p .. 'all', id)
 redis.call('ZREM', p .. 'st:' .. status, id)
 local rec = doc.record_key or doc.ticket_id
 if type(rec) == 'string' then redis.call('HDEL', p .. 'r:' .. rec, id) end

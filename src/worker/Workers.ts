@@ -2,7 +2,13 @@ import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bu
 import type { Logger } from 'pino';
 import { DialerUnavailableError } from '../dialer/Dialer.js';
 import { QUEUE_NAMES } from '../queue/queueNames.js';
-import { crmEffectBackoffMs, type BulkCancelJobData, type CrmEffectJobData, type FireJobData } from '../queue/CallQueues.js';
+import {
+  FIRE_JOBS_KEPT,
+  crmEffectBackoffMs,
+  type BulkCancelJobData,
+  type CrmEffectJobData,
+  type FireJobData,
+} from '../queue/CallQueues.js';
 import type { CallStore } from '../store/CallStore.js';
 import type { BulkCancelProcessor } from './BulkCancelProcessor.js';
 import type { CrmEffectProcessor } from './CrmEffectProcessor.js';
@@ -59,7 +65,11 @@ export class Workers {
       // One worker a shard's fire queue; together they keep to the configured concurrency.
       const concurrency = Math.max(1, Math.ceil(tuning.concurrency / fire.queueNames.length));
       for (const name of fire.queueNames) {
-        const fireWorker = new Worker<FireJobData>(name, (job) => fire.processor.process(job.data.callId), { ...common, concurrency });
+        const fireWorker = new Worker<FireJobData>(name, (job) => fire.processor.process(job.data.callId), {
+          ...common,
+          ...FIRE_JOBS_KEPT,
+          concurrency,
+        });
         fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls).catch(() => undefined));
         this.workers.push(fireWorker);
       }
