@@ -40,7 +40,8 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     storeShards(config),
   );
   const stores = buildStores(redis, config);
-  await claimStoreLayout(redis, prefix, stores.calls.shards); // waits for Redis, like the workers
+  const migrated = await claimStoreLayout(redis, prefix, stores.calls.shards); // waits for Redis, like the workers
+  if (migrated) logger.info({ migrated }, 'calls of version 0.1 moved to the current store layout');
   const effects = new CrmEffects(queues, stores.ledger);
   const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
   const evaluator = new FireEvaluator({

@@ -1,3 +1,4 @@
+import { hasLegacyCalls, migrateLegacyCalls } from './LegacyStoreMigration.js';
 import { storeKeyPrefix, type RedisClient, type StoreShards } from './storeKeys.js';
 
 /** The store in Redis was written with another `redis.shards`: starting would orphan its calls. */
@@ -6,10 +7,29 @@ export class StoreLayoutMismatchError extends Error {
 }
 
 /**
- * Records how many shards the store is written with, and refuses a process configured with another count:
- * its calls would sit under keys that process never reads. (Changing the count needs an empty store.)
+ * Run at start-up before any call is read: moves calls stored by version 0.1 into today's layout, records how many
+ * shards the store is written with, and refuses a process configured with another count (its calls would sit
+ * under keys that process never reads; changing the count needs an empty store). Returns how many calls it moved.
  */
-export async function claimStoreLayout(redis: RedisClient, prefix: string, shards: StoreShards): Promise<void> {
+export async function claimStoreLayout(redis: RedisClient, prefix: string, shards: StoreShards): Promise<number> {
+  const migrated = await migrateFromVersion01(redis, prefix, shards);
+  await claimShardCount(redis, prefix, shards);
+  return migrated;
+}
+
+/** Calls stored by version 0.1 (always one shard) are moved into today's layout; with more shards, refused. */
+async function migrateFromVersion01(redis: RedisClient, prefix: string, shards: StoreShards): Promise<number> {
+  if (!(await hasLegacyCalls(redis, prefix))) return 0;
+  if (shards.count !== 1) {
+    throw new StoreLayoutMismatchError(
+      `redis.shards is ${shards.count}, but the calls stored under prefix "${prefix}" were written by version 0.1 with 1 shard: ` +
+        `start once with redis.shards 1 to move them to the current layout (refusing to start, so that no call is orphaned)`,
+    );
+  }
+  return migrateLegacyCalls(redis, prefix);
+}
+
+async function claimShardCount(redis: RedisClient, prefix: string, shards: StoreShards): Promise<void> {
   const key = `${storeKeyPrefix(prefix)}layout`;
   const wanted = String(shards.count);
   let stored = await redis.get(key);
