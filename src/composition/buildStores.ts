@@ -22,12 +22,13 @@ export interface Stores {
 export function buildStores(redis: RedisClient, config: AppConfig): Stores {
   const { prefix } = config.redis;
   const initialPolicy = config.crm.salesforce?.closedRecordPolicy ?? 'reopen';
+  const shards = storeShards(config);
   return {
-    calls: new CallStore(redis, prefix, storeShards(config)),
+    calls: new CallStore(redis, prefix, shards),
     settings: new SettingsStore(redis, prefix, initialPolicy),
     idempotency: new IdempotencyStore(redis, prefix),
     bulkCancels: new BulkCancelStore(redis, prefix),
-    ledger: new SideEffectLedger(redis, prefix),
+    ledger: new SideEffectLedger(redis, prefix, shards),
   };
 }
 

@@ -64,7 +64,6 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
   const effectProcessor = new CrmEffectProcessor({
     crm,
     ledger: stores.ledger,
-    calls: stores.calls,
     effects,
     metrics,
     logger: logger.child({ component: 'crm-effects' }),

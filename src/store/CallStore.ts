@@ -1,7 +1,7 @@
 import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
 import { CREATE_CALL, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
 import { fromStoredCall, toStoredCall } from './storedCall.js';
-import { StoreShards, type RedisClient } from './storeKeys.js';
+import { StoreShards, callEventsKey, type RedisClient } from './storeKeys.js';
 
 export type CreateResult = { created: true; call: CallRecord } | { created: false; existingCallId: number };
 
@@ -65,7 +65,7 @@ export class CallStore {
   }
 
   private eventsKey(id: number) {
-    return `${this.p(this.shards.ofId(id))}e:${id}`;
+    return callEventsKey(this.shards, id);
   }
 
   private recordKeyOf(recordKey: string) {

@@ -1,4 +1,4 @@
-import { storeKeyPrefix, type RedisClient } from './storeKeys.js';
+import { StoreShards, callEventsKey, type RedisClient } from './storeKeys.js';
 
 /**
  * Remembers, per call and side effect (e.g. `comment:crm_unreachable`, `reopen`), how far it got:
@@ -11,18 +11,25 @@ export type LedgerState =
 
 const TTL_SECONDS = 30 * 24 * 60 * 60;
 
-export class SideEffectLedger {
-  private readonly p: string;
+/** Marks the effect finished and appends the call's event in one step (KEYS: ledger entry, events). */
+const FINISH = `
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('RPUSH', KEYS[2], ARGV[3])
+return 1
+`;
 
+/** Ledger entries live in their call's shard, beside its events: finishing an effect and recording it is one step. */
+export class SideEffectLedger {
   constructor(
     private readonly redis: RedisClient,
     prefix: string,
+    private readonly shards = new StoreShards(prefix),
   ) {
-    this.p = storeKeyPrefix(prefix);
+    redis.defineCommand('cboFinishEffect', { numberOfKeys: 2, lua: FINISH });
   }
 
   private key(callId: number, effect: string) {
-    return `${this.p}fx:${callId}:${effect}`;
+    return `${this.shards.keyPrefix(this.shards.ofId(callId))}fx:${callId}:${effect}`;
   }
 
   /** True only for the first request of this effect for this call. */
@@ -41,11 +48,24 @@ export class SideEffectLedger {
     await this.redis.set(this.key(callId, effect), `attempting:${at.toISOString()}`, 'EX', TTL_SECONDS);
   }
 
-  async markDone(callId: number, effect: string): Promise<void> {
-    await this.redis.set(this.key(callId, effect), 'done', 'EX', TTL_SECONDS);
-  }
-
-  async markUndeliverable(callId: number, effect: string): Promise<void> {
-    await this.redis.set(this.key(callId, effect), 'undeliverable', 'EX', TTL_SECONDS);
+  /**
+   * Marks the effect done or undeliverable and appends the call's event about it, atomically: a worker dying in
+   * between can neither leave a finished effect without its event nor make a redelivered job record it twice.
+   */
+  async finish(
+    callId: number,
+    effect: string,
+    outcome: 'done' | 'undeliverable',
+    event: { type: string; detail: string },
+    now = new Date(),
+  ): Promise<void> {
+    const entry = JSON.stringify({ at: now.toISOString(), type: event.type, detail: event.detail });
+    await (this.redis as unknown as { cboFinishEffect(...args: string[]): Promise<unknown> }).cboFinishEffect(
+      this.key(callId, effect),
+      callEventsKey(this.shards, callId),
+      outcome,
+      String(TTL_SECONDS),
+      entry,
+    );
   }
 }

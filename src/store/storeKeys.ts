@@ -62,6 +62,9 @@ export class StoreShards {
   }
 }
 
+/** The list of a call's stored events (CallStore writes it; the side-effect ledger appends to it). */
+export const callEventsKey = (shards: StoreShards, id: number) => `${shards.keyPrefix(shards.ofId(id))}e:${id}`;
+
 /** FNV-1a (32 bit): a stable, well-spread hash of a record key (only its spread matters here). */
 function fnv1a(text: string): number {
   let hash = 0x811c9dc5;

@@ -5,13 +5,12 @@ import type { Metrics } from '../observability/Metrics.js';
 import { CRM_COMMENTS } from '../policy/crmComments.js';
 import { CRM_EFFECT_GIVE_UP_MS, type CrmEffectJobData } from '../queue/CallQueues.js';
 import type { CrmEffects } from '../queue/CrmEffects.js';
-import type { CallStore } from '../store/CallStore.js';
 import type { SideEffectLedger } from '../store/SideEffectLedger.js';
 
 export interface CrmEffectProcessorDeps {
   crm: ResilientCrm;
+  /** How far each effect got, and where its outcome is recorded on the call. */
   ledger: SideEffectLedger;
-  calls: CallStore;
   /** Where a reopen asks for its comment. */
   effects: CrmEffects;
   metrics: Metrics;
@@ -53,8 +52,7 @@ export class CrmEffectProcessor {
           await this.deps.ledger.markAttempting(data.callId, effect, new Date());
           await this.deps.crm.addComment(data.ticketId, body);
         }
-        await this.deps.ledger.markDone(data.callId, effect);
-        await this.deps.calls.appendEvent(data.callId, 'comment_written', body);
+        await this.deps.ledger.finish(data.callId, effect, 'done', { type: 'comment_written', detail: body });
         this.deps.metrics.crmEffects.inc({ kind: 'comment', result: 'done' });
         log.info({ comment: data.comment }, 'CRM comment written');
       } else {
@@ -63,8 +61,7 @@ export class CrmEffectProcessor {
         // The comment is asked for before the reopen counts as done: a worker dying in between must leave a
         // redelivered job that asks again (a no-op if it was asked), not a done reopen whose comment is lost.
         await this.deps.effects.requestComment(data.callId, data.ticketId, 'reopened');
-        await this.deps.ledger.markDone(data.callId, effect);
-        await this.deps.calls.appendEvent(data.callId, 'reopened', `record ${data.ticketId} reopened`);
+        await this.deps.ledger.finish(data.callId, effect, 'done', { type: 'reopened', detail: `record ${data.ticketId} reopened` });
         this.deps.metrics.crmEffects.inc({ kind: 'reopen', result: 'done' });
         log.info('CRM record reopened');
       }
@@ -80,13 +77,11 @@ export class CrmEffectProcessor {
   }
 
   private async undeliverable(data: CrmEffectJobData, effect: string, reason: string): Promise<void> {
-    await this.deps.ledger.markUndeliverable(data.callId, effect);
     const what = data.kind === 'comment' ? CRM_COMMENTS[data.comment] : 'reopen';
-    await this.deps.calls.appendEvent(
-      data.callId,
-      data.kind === 'comment' ? 'comment_undeliverable' : 'reopen_failed',
-      `${what} — ${reason}`,
-    );
+    await this.deps.ledger.finish(data.callId, effect, 'undeliverable', {
+      type: data.kind === 'comment' ? 'comment_undeliverable' : 'reopen_failed',
+      detail: `${what} — ${reason}`,
+    });
     this.deps.metrics.crmEffects.inc({ kind: data.kind, result: 'undeliverable' });
     this.deps.logger.warn({ callId: data.callId, ticketId: data.ticketId, effect, reason }, 'CRM side effect undeliverable; not retried');
   }
