@@ -1,9 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../../src/config/schema.js';
 import { CRM_COMMENTS } from '../../../src/policy/crmComments.js';
@@ -16,6 +14,7 @@ import { deletePrefix, uniquePrefix } from '../../support/redis.js';
 import { inMs, startTestApp, waitFor, type TestClient } from '../../support/testApp.js';
 import { DIALER_SECRET, testConfig } from '../../support/testConfig.js';
 import { getCall } from '../../api/callApi.js';
+import { killAllWorkerProcesses, startWorkerProcess } from '../workerProcess.js';
 import { eventTypes, schedule, settle, settled, withEvent } from './providerE2e.js';
 
 /**
@@ -28,7 +27,6 @@ import { eventTypes, schedule, settle, settled, withEvent } from './providerE2e.
  * lookup has been answered to nobody.
  */
 
-const REPO_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const HOLD_MS = 60_000; // far longer than the test: the held answer never reaches the killed worker
 /**
  * Request timeouts longer than the hold: the first worker must still be waiting for its answer when it is killed
@@ -36,61 +34,15 @@ const HOLD_MS = 60_000; // far longer than the test: the held answer never reach
  */
 const PATIENT_LOOKUP = { timeoutMs: 30_000, attempts: 2, budgetMs: 60_000 };
 
-const children = new Set<ChildProcess>();
 const cleanups: Array<() => Promise<void>> = [];
 const tempDir = mkdtempSync(join(tmpdir(), 'cbo-killed-worker-'));
 
-const killChildren = () => {
-  for (const child of children) child.kill('SIGKILL');
-};
-// Even if this test process is torn down without its hooks (e.g. vitest stopped), no worker outlives it.
-process.once('exit', killChildren);
-
 afterAll(async () => {
   // Always, also after a failed assertion: no worker process may outlive the test file.
-  killChildren();
+  killAllWorkerProcesses();
   for (const cleanup of cleanups) await cleanup().catch(() => undefined);
   rmSync(tempDir, { recursive: true, force: true });
 });
-
-interface WorkerProcess {
-  child: ChildProcess;
-  /** Everything the process printed (pino JSON lines), for failure messages. */
-  output: () => string;
-  kill(): Promise<void>;
-}
-
-/** Starts `ROLE=worker` in a child process and waits until its workers are ready (its "started" log line). */
-async function startWorker(configFile: string): Promise<WorkerProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-    cwd: REPO_ROOT,
-    env: { ...process.env, ROLE: 'worker', CONFIG_FILE: configFile, STALLED_INTERVAL_MS: '1000' },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.add(child);
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.once('exit', () => children.delete(child));
-
-  await waitFor(
-    () => {
-      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`worker exited early:\n${output}`);
-      return output.includes('callback-orchestrator started');
-    },
-    25_000,
-    'the worker process to start',
-  );
-  return {
-    child,
-    output: () => output,
-    kill: async () => {
-      child.kill('SIGKILL');
-      await exited;
-    },
-  };
-}
 
 interface Scenario {
   t: TestClient;
@@ -140,7 +92,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
       const writes = () => fake.requests.filter((r) => r.method === writeMethod);
       await fake.setMode({ kind: 'hold_response', delayMs: HOLD_MS, matching: (method) => method === writeMethod });
 
-      const first = await startWorker(configFile);
+      const first = await startWorkerProcess(configFile);
       const callId = await schedule(t, recordId, inMs(1500));
       await waitFor(() => fake.commentsOn(recordId).length === 1, 15_000, 'the comment to reach the CRM (answer held)');
       await first.kill();
@@ -148,7 +100,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
       const before = await getCall(t, callId);
       expect(eventTypes(before)).not.toContain('comment_written'); // the killed worker never heard back
 
-      const second = await startWorker(configFile);
+      const second = await startWorkerProcess(configFile);
       const after = await withEvent(t, callId, 'comment_written', 25_000).catch((err: Error) => {
         throw new Error(`${err.message}\nsecond worker output:\n${second.output()}`);
       });
@@ -171,7 +123,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
     const lookedUp = (id: string) => fake.requests.some((r) => isLookup(r.method, r.path) && r.path.includes(id));
     await fake.setMode({ kind: 'hold_response', delayMs: HOLD_MS, matching: isLookup });
 
-    const first = await startWorker(configFile);
+    const first = await startWorkerProcess(configFile);
     const due = inMs(1500);
     const [openCall, solvedCall] = await Promise.all([schedule(t, openId, due), schedule(t, solvedId, due)]);
     await waitFor(() => lookedUp(openId) && lookedUp(solvedId), 15_000, 'both lookups to reach the CRM (answers held)');
@@ -183,7 +135,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
       expect(eventTypes(call)).toEqual(['scheduled', 'fired']);
     }
 
-    const second = await startWorker(configFile);
+    const second = await startWorkerProcess(configFile);
     const failWith = (err: Error) => {
       throw new Error(`${err.message}\nsecond worker output:\n${second.output()}`);
     };
@@ -209,7 +161,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
     const isReopen = (method: string, path: string) => method === 'PATCH' && path.includes('/sobjects/Case/');
     await fake.setMode({ kind: 'hold_response', delayMs: HOLD_MS, matching: isReopen });
 
-    const first = await startWorker(configFile);
+    const first = await startWorkerProcess(configFile);
     const callId = await schedule(t, caseId, inMs(1500));
     await waitFor(() => fake.recordStatus(caseId) === 'Working', 15_000, 'the reopen to reach the CRM (answer held)');
     // The fire job runs beside the reopen job; let it finish, so that the crash is in the reopen alone (a crash
@@ -219,7 +171,7 @@ describe.concurrent('a worker killed mid-job', { timeout: 60_000 }, () => {
     await fake.setMode({ kind: 'normal' });
     expect(fake.commentsOn(caseId)).toEqual([]);
 
-    const second = await startWorker(configFile);
+    const second = await startWorkerProcess(configFile);
     const after = await withEvent(t, callId, 'comment_written', 25_000).catch((err: Error) => {
       throw new Error(`${err.message}\nsecond worker output:\n${second.output()}`);
     });
