@@ -217,7 +217,7 @@ export class CallStore {
 }
 
 /** What a new call starts with besides what the request gives. */
-const NEW_CALL_DEFAULTS = {
+export const NEW_CALL_DEFAULTS = {
   status: 'scheduled',
   queued_at: null,
   assigned_at: null,

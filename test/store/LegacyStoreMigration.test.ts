@@ -1,7 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/store/CallRecord.js';
-import { CallStore } from '../../src/store/CallStore.js';
+import { CallStore, NEW_CALL_DEFAULTS } from '../../src/store/CallStore.js';
 import { StoreShards } from '../../src/store/storeKeys.js';
 import { claimStoreLayout } from '../../src/store/StoreLayout.js';
 import { newCall } from '../support/newCall.js';
@@ -20,19 +20,9 @@ afterAll(async () => {
 async function legacyCall(id: number, status: CallRecord['status'], ticket: string | null, extra: Partial<CallRecord> = {}) {
   const call: CallRecord = {
     ...newCall(ticket ?? 'x', { ticket_id: ticket, record_key: ticket }),
+    ...NEW_CALL_DEFAULTS,
     id,
     status,
-    queued_at: null,
-    assigned_at: null,
-    connected_at: null,
-    ends_at: null,
-    fail_reason: 'nothing',
-    fail_details: null,
-    verified_customer: false,
-    bad_actor: false,
-    repeat_customer: false,
-    firing: false,
-    decision: null,
     ...extra,
   };
   await redis.set(`${p}call:${id}`, JSON.stringify(call));
