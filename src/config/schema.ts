@@ -112,19 +112,17 @@ const redisSchema = z
     cluster: z
       .array(clusterNodeSchema)
       .min(1, 'must list at least one node')
-      .refine((nodes) => new Set(nodes.map((n) => n.split(':')[0])).size === 1, 'every node must use the same scheme (redis:// or rediss://)')
+      .refine(
+        (nodes) => new Set(nodes.map((n) => n.split(':')[0])).size === 1,
+        'every node must use the same scheme (redis:// or rediss://)',
+      )
       .optional(),
     prefix: z
       .string()
       .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only')
       .default('cbo'),
     /** Hash-tagged shards the store and the queues are split into (a cluster spreads them over its masters). */
-    shards: z
-      .number(SHARDS_RANGE)
-      .int(SHARDS_RANGE)
-      .min(1, SHARDS_RANGE)
-      .max(64, SHARDS_RANGE)
-      .default(1),
+    shards: z.number(SHARDS_RANGE).int(SHARDS_RANGE).min(1, SHARDS_RANGE).max(64, SHARDS_RANGE).default(1),
   })
   .default({ url: 'redis://127.0.0.1:6379', prefix: 'cbo', shards: 1 });
 
@@ -176,11 +174,7 @@ export const configSchema = z
     retention: z
       .strictObject({
         /** A finished, failed or canceled call is deleted, with its events and index entries, this long after it ended. */
-        finalCallSeconds: z
-          .number(WHOLE_SECONDS)
-          .int(WHOLE_SECONDS)
-          .min(1, WHOLE_SECONDS)
-          .default(DEFAULT_FINAL_CALL_SECONDS),
+        finalCallSeconds: z.number(WHOLE_SECONDS).int(WHOLE_SECONDS).min(1, WHOLE_SECONDS).default(DEFAULT_FINAL_CALL_SECONDS),
       })
       .default({ finalCallSeconds: DEFAULT_FINAL_CALL_SECONDS }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
