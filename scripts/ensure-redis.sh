@@ -5,6 +5,11 @@
 set -euo pipefail
 exec 1>&2
 
+if [ -n "${REDIS_CLUSTER_NODES:-}" ]; then
+  echo "redis: REDIS_CLUSTER_NODES is set; the daemon connects to that cluster (no local Redis started)"
+  exit 0
+fi
+
 url="${REDIS_URL:-redis://127.0.0.1:6379}"
 hostport="${url#*://}"; hostport="${hostport##*@}"; hostport="${hostport%%/*}"
 host="${hostport%%:*}"; port="${hostport##*:}"

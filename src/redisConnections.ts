@@ -1,7 +1,6 @@
 import type { RedisOptions as BullRedisOptions, ConnectionOptions } from 'bullmq';
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from './config/schema.js';
-
 import type { RedisClient } from './store/storeKeys.js';
 
 /** Where Redis is: the `redis` config section (`cluster`, when set, is used instead of `url`). */
