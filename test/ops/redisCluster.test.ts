@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { isRedisUnavailable } from '../../src/api/buildServer.js';
 import { QUEUE_NAMES, fireQueueName } from '../../src/queue/queueNames.js';
 import { bullConnection, closeBullConnection, connectRedis, type RedisTarget } from '../../src/redisConnections.js';
+import { callBody } from '../api/callApi.js';
 import { RedisCluster } from '../support/redisCluster.js';
 import { startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { testConfig } from '../support/testConfig.js';
@@ -159,7 +160,7 @@ describe('the app on the cluster', () => {
   let t: TestClient;
 
   beforeAll(async () => {
-    t = await startTestApp(testConfig(prefix, { redis: { cluster: cluster.seeds, prefix } }));
+    t = await startTestApp(testConfig(prefix, { redis: { cluster: cluster.seeds, prefix, shards: 6 } }));
   });
 
   afterAll(async () => {
@@ -182,8 +183,32 @@ describe('the app on the cluster', () => {
     expect(await down.json()).toMatchObject({ status: 'unavailable', redis: 'down' });
     expect((await fetch(`${t.url}/healthz`)).status).toBe(200); // the process stays up
 
+    // Work that belongs on the stopped master is refused with 503 + Retry-After (the client retries), not lost.
+    const ticket = await ticketOnNode(2);
+    const refused = await t.api('POST', '/apps/api/v1/calls', callBody({ ticket_id: ticket }));
+    expect(refused.status).toBe(503);
+    expect(refused.headers.get('retry-after')).not.toBeNull();
+
     await cluster.startNode(2);
     await waitFor(async () => (await fetch(`${t.url}/readyz`)).status === 200, 10_000, 'readyz 200 once the master is back');
     expect(await (await fetch(`${t.url}/readyz`)).json()).toEqual({ status: 'ok', redis: 'up' });
+    const retried = await waitFor(
+      async () => {
+        const r = await t.api('POST', '/apps/api/v1/calls', callBody({ ticket_id: ticket }));
+        return r.status === 201 ? r : null;
+      },
+      10_000,
+      'the retried create to be stored',
+    );
+    expect(retried.status).toBe(201);
   });
+
+  /** A ticket whose calls live in a shard served by master `node`. */
+  async function ticketOnNode(node: number): Promise<string> {
+    const { shards } = t.app.services.calls;
+    for (let n = 9000; n < 10_000; n += 1) {
+      if ((await cluster.nodeServing(`${shards.keyPrefix(shards.ofRecord(String(n)))}x`)) === node) return String(n);
+    }
+    throw new Error(`no ticket maps to master ${node}`);
+  }
 });
