@@ -7,17 +7,19 @@
  *   memory        used_memory per scheduled callback over 100,000 created through the API (default run)
  *   housekeeping  Redis commands per minute of an idle worker, 1,000 vs 100,000 scheduled calls
  *   million       1,000,000 scheduled callbacks in one Redis: used_memory
+ *   cluster       throughput on one Redis (shards 1) vs a 3-master Redis Cluster (shards 6), per-master split
  *   all           every mode above
  *
  * Prints a table, then a one-line JSON summary.
  */
+import { clusterMode } from './cluster.js';
 import { housekeepingMode } from './housekeeping.js';
 import { memoryMode } from './memory.js';
 import { millionMode } from './million.js';
-import { BenchRedis, type BenchMode, type Row } from './support.js';
+import { BenchRedis, stopOnInterrupt, type BenchMode, type Row } from './support.js';
 import { throughputMode } from './throughput.js';
 
-const MODES: BenchMode[] = [throughputMode, memoryMode, housekeepingMode, millionMode];
+const MODES: BenchMode[] = [throughputMode, memoryMode, housekeepingMode, millionMode, clusterMode];
 
 function chosenModes(args: string[]): BenchMode[] {
   if (args.length === 0) return MODES.filter((m) => m.quick);
@@ -41,7 +43,10 @@ function printTable(rows: Array<Row & { mode: string }>): void {
 async function main(): Promise<void> {
   const modes = chosenModes(process.argv.slice(2));
   const redis = new BenchRedis();
-  const stopOnSignal = () => void redis.stop().finally(() => process.exit(130));
+  const stopOnSignal = () =>
+    void Promise.allSettled([...stopOnInterrupt].map((stop) => stop()))
+      .then(() => redis.stop())
+      .finally(() => process.exit(130));
   process.once('SIGINT', stopOnSignal).once('SIGTERM', stopOnSignal);
   await redis.start();
   const rows: Array<Row & { mode: string }> = [];

@@ -29,7 +29,13 @@ export interface BenchMode {
 
 export const CALLS_PATH = '/apps/api/v1/calls';
 export const API_USER = { username: 'bench', password: 'bench-secret-1' };
-const PREFIX = 'bench';
+export const PREFIX = 'bench';
+
+/**
+ * What a mode started besides the bench's Redis (a cluster) and must stop if the bench is interrupted:
+ * run.ts's SIGINT/SIGTERM handler awaits each before exiting. A mode adds its stop and deletes it in `finally`.
+ */
+export const stopOnInterrupt = new Set<() => Promise<void>>();
 
 export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 export const envNumber = (name: string, fallback: number) => Number(process.env[name] ?? fallback);
@@ -149,12 +155,15 @@ export function splitRows(split: KeyGroup[], growth: number, callbacks: number):
   return rows;
 }
 
+/** Where the product keeps its data: the URL of one Redis, or a `redis` config section (a cluster, shards). */
+export type BenchRedisConfig = string | { url?: string; cluster?: string[]; shards?: number };
+
 /** The product's config for the bench: one web menu, one API user, provider `none` unless overridden. */
-export function benchConfig(redisUrl: string, overrides: Record<string, unknown> = {}) {
+export function benchConfig(redis: BenchRedisConfig, overrides: Record<string, unknown> = {}) {
   return parseConfig(
     {
       server: { host: '127.0.0.1', port: 0, maxConcurrentRequests: 10_000 },
-      redis: { url: redisUrl, prefix: PREFIX },
+      redis: typeof redis === 'string' ? { url: redis, prefix: PREFIX } : { ...redis, prefix: PREFIX },
       auth: { apiUsers: [API_USER] },
       menus: [{ id: 9, name: 'Bench', type: 'web', languages: ['en'] }],
       worker: { concurrency: 100, batchWindowMs: 25 },
@@ -165,8 +174,8 @@ export function benchConfig(redisUrl: string, overrides: Record<string, unknown>
   );
 }
 
-export function startProduct(redisUrl: string, options: AppOptions, overrides: Record<string, unknown> = {}): Promise<RunningApp> {
-  return startApp(benchConfig(redisUrl, overrides), { logger: createLogger('silent'), ...options });
+export function startProduct(redis: BenchRedisConfig, options: AppOptions, overrides: Record<string, unknown> = {}): Promise<RunningApp> {
+  return startApp(benchConfig(redis, overrides), { logger: createLogger('silent'), ...options });
 }
 
 /** A create body as a client would send it; `n` makes the number and ticket unique (each call gets its own guard). */
