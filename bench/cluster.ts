@@ -72,9 +72,9 @@ async function run(redis: BenchRedis): Promise<ModeResult> {
           perMaster: onCluster.servers.map((server, i) => ({ ...server, ...shardsServed[i] })),
         },
         ratio: {
-          createsPerSecond: ratio(one.figures.createsPerSecond, onCluster.figures.createsPerSecond),
-          drainPerSecond: ratio(one.figures.drainPerSecond, onCluster.figures.drainPerSecond),
-          fireLagP99Ms: ratio(percentile(one.figures.fireLags, 99), percentile(onCluster.figures.fireLags, 99)),
+          createsPerSecond: ratio(one.figures.creates.perSecond, onCluster.figures.creates.perSecond),
+          drainPerSecond: ratio(one.figures.burst.drainPerSecond, onCluster.figures.burst.drainPerSecond),
+          fireLagP99Ms: ratio(percentile(one.figures.burst.lags, 99), percentile(onCluster.figures.burst.lags, 99)),
         },
       },
     };
@@ -118,22 +118,22 @@ function comparisonRows(one: Measured, onCluster: Measured): Row[] {
     value: `${format(x)} → ${format(y)} (${ratio(x, y).toFixed(2)}×)`,
   });
   const perSecond = (n: number) => `${int(n)}/s`;
-  const late = (f: ThroughputFigures, where: string) => (f.burstCreatedInTime ? '' : ` (created late on ${where}!)`);
+  const late = (f: ThroughputFigures, where: string) => (f.burst.createdInTime ? '' : ` (created late on ${where}!)`);
   return [
     {
       figure: `one Redis, shards 1 → ${onCluster.servers.length}-master cluster, shards ${SHARDS}`,
       value: 'one → cluster (cluster ÷ one)',
     },
-    side('POST /calls, as in throughput', a.createsPerSecond, b.createsPerSecond, perSecond),
-    side('  latency p50', percentile(a.createLatencies, 50), percentile(b.createLatencies, 50), ms),
-    side('  latency p99', percentile(a.createLatencies, 99), percentile(b.createLatencies, 99), ms),
+    side('POST /calls, as in throughput', a.creates.perSecond, b.creates.perSecond, perSecond),
+    side('  latency p50', percentile(a.creates.latencies, 50), percentile(b.creates.latencies, 50), ms),
+    side('  latency p99', percentile(a.creates.latencies, 99), percentile(b.creates.latencies, 99), ms),
     {
       figure: `burst due at one instant: reached the dialer${late(a, 'one Redis')}${late(b, 'the cluster')}`,
-      value: `${int(a.fireLags.length)} → ${int(b.fireLags.length)}`,
+      value: `${int(a.burst.lags.length)} → ${int(b.burst.lags.length)}`,
     },
-    side('  lag p50 (scheduled_at → dialer)', percentile(a.fireLags, 50), percentile(b.fireLags, 50), ms),
-    side('  lag p99', percentile(a.fireLags, 99), percentile(b.fireLags, 99), ms),
-    side('  drain rate', a.drainPerSecond, b.drainPerSecond, perSecond),
+    side('  lag p50 (scheduled_at → dialer)', percentile(a.burst.lags, 50), percentile(b.burst.lags, 50), ms),
+    side('  lag p99', percentile(a.burst.lags, 99), percentile(b.burst.lags, 99), ms),
+    side('  drain rate', a.burst.drainPerSecond, b.burst.drainPerSecond, perSecond),
     side('keys after the run (DBSIZE, all servers)', sum(one.servers, 'keys'), sum(onCluster.servers, 'keys'), int),
     side('commands served (INFO commandstats delta)', sum(one.servers, 'commands'), sum(onCluster.servers, 'commands'), int),
   ];

@@ -12,12 +12,16 @@ export interface Row {
   value: string;
   target?: string;
   verdict?: 'PASS' | 'FAIL';
+  /** A target reported but not yet enforced: its FAIL does not change the exit code. */
+  reportOnly?: boolean;
 }
 
 export interface ModeResult {
   rows: Row[];
   /** This mode's part of the one-line JSON summary. */
   summary: Record<string, unknown>;
+  /** Printed under the table: how to read some of its figures. */
+  notes?: string[];
 }
 
 export interface BenchMode {
@@ -30,6 +34,8 @@ export interface BenchMode {
 export const CALLS_PATH = '/apps/api/v1/calls';
 export const API_USER = { username: 'bench', password: 'bench-secret-1' };
 export const PREFIX = 'bench';
+/** The product's fire worker concurrency in the bench (and the raw BullMQ worker's). */
+export const WORKER_CONCURRENCY = 100;
 
 /**
  * What a mode started besides the bench's Redis (a cluster) and must stop if the bench is interrupted:
@@ -94,8 +100,14 @@ export class BenchRedis {
   /** Sum of `calls` over INFO commandstats (the INFO asking is counted only after it answers). */
   async commandCalls(): Promise<number> {
     let sum = 0;
-    for (const stats of (await this.info('commandstats')).values()) sum += Number(/calls=(\d+)/.exec(stats)?.[1] ?? 0);
+    for (const calls of (await this.commandsByName()).values()) sum += calls;
     return sum;
+  }
+
+  /** `calls` of each command in INFO commandstats (`evalsha`, `client|setname`, …) since the start or RESETSTAT. */
+  async commandsByName(): Promise<Map<string, number>> {
+    const stats = await this.info('commandstats');
+    return new Map([...stats].map(([name, text]) => [name.replace(/^cmdstat_/, ''), Number(/calls=(\d+)/.exec(text)?.[1] ?? 0)]));
   }
 
   async resetStats(): Promise<void> {
@@ -166,7 +178,7 @@ export function benchConfig(redis: BenchRedisConfig, overrides: Record<string, u
       redis: typeof redis === 'string' ? { url: redis, prefix: PREFIX } : { ...redis, prefix: PREFIX },
       auth: { apiUsers: [API_USER] },
       menus: [{ id: 9, name: 'Bench', type: 'web', languages: ['en'] }],
-      worker: { concurrency: 100, batchWindowMs: 25 },
+      worker: { concurrency: WORKER_CONCURRENCY, batchWindowMs: 25 },
       logLevel: 'silent',
       ...overrides,
     },

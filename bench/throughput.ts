@@ -1,18 +1,191 @@
 import { decideOnFire } from '../src/policy/decideOnFire.js';
-import { measureThroughput, throughputRows, throughputSummary } from './measureThroughput.js';
-import type { BenchMode, BenchRedis, ModeResult } from './support.js';
+import { LateCrm } from './LateCrm.js';
+import { measureFloor, type FloorFigures } from './measureFloor.js';
+import {
+  BURST,
+  burstRows,
+  costSummary,
+  measureBurstOnly,
+  measureThroughput,
+  requestRows,
+  round1,
+  STEADY_PER_SECOND,
+  steadyRows,
+  steadySummary,
+  throughputSummary,
+  type ThroughputFigures,
+} from './measureThroughput.js';
+import {
+  envNumber,
+  int,
+  ms,
+  percentile,
+  progress,
+  verdict,
+  type BenchMode,
+  type BenchRedis,
+  type ModeResult,
+  type Row,
+} from './support.js';
+
+/** Issue 9: every CRM request this late in the slow-CRM burst. */
+const CRM_DELAY_MS = envNumber('BENCH_CRM_DELAY_MS', 50);
+/** Issue 9's targets: reported, not yet enforced (see targetRows). */
+const TARGETS = { burstP99Ratio: 1.5, lateCrmDrainPerSecond: 2_000, lateCrmReadsPerCallback: 0.05, steadyLagP99Ms: 20, createsVsNoop: 0.5 };
+
+type SlowCrmFigures = Pick<ThroughputFigures, 'burst' | 'crmReadsPerCallback'>;
 
 /**
- * On the bench's Redis (shards 1): POST /calls rate and latency, and the fire lag of a burst due at one instant
- * (measureThroughput.ts, where its BENCH_* sizes are); then the pure decision (decideOnFire) per second.
+ * The product next to its floor, on the bench's Redis (shards 1), each side measured by the same code
+ * (measureThroughput.ts) with the same warm-up:
+ * - floor: a no-op node:http server driven by the product's API client; raw BullMQ `queue.add`, a raw burst due at
+ *   one instant and a raw steady stream (due → processor start, worker concurrency as the product's);
+ * - product: POST /calls, a burst due at one instant and a steady stream (scheduled_at → dialer), an in-memory
+ *   Zendesk stand-in answering at once; then a burst on a fresh process whose CRM answers CRM_DELAY_MS late;
+ * - Redis commands (INFO commandstats) and CPU time of the bench process, per create and per fired callback;
+ * - issue 9's four targets, report-only; and the pure decision (decideOnFire) per second.
+ * The floor goes first, so the libraries both sides share (ioredis, BullMQ, node:http) are warm for the product.
  */
 async function run(redis: BenchRedis): Promise<ModeResult> {
+  const commands = () => redis.commandsByName();
   await redis.flush();
-  const figures = await measureThroughput(redis.url);
+  progress('floor: no-op HTTP server, raw BullMQ');
+  const floor = await measureFloor(redis.url, commands);
+  await redis.flush();
+  progress('product, CRM answering at once');
+  const product = await measureThroughput(redis.url, { commands, steady: true });
+  await redis.flush();
+  progress(`product, every CRM request ${CRM_DELAY_MS} ms late`);
+  const slowCrm = await measureBurstOnly(redis.url, new LateCrm(CRM_DELAY_MS), commands);
   const decisionsPerSecond = decisionRate();
+  const callback = 'fired callback';
   return {
-    rows: [...throughputRows(figures), { figure: 'decideOnFire (pure policy)', value: `${(decisionsPerSecond / 1e6).toFixed(1)} M/s` }],
-    summary: throughputSummary(figures),
+    rows: [
+      ...requestRows('product: POST /calls, keep-alive', product.creates, 'create'),
+      ...burstRows('product', product.burst, 'dialer', callback),
+      { figure: '  CRM read requests per fired callback', value: product.crmReadsPerCallback.toFixed(3) },
+      ...steadyRows('product', product.steady!),
+      ...burstRows(`product, CRM ${CRM_DELAY_MS} ms late`, slowCrm.burst, 'dialer', callback),
+      { figure: '  CRM read requests per fired callback', value: slowCrm.crmReadsPerCallback.toFixed(3) },
+      ...requestRows('floor: no-op HTTP server (201 {}), same client', floor.noop, 'request'),
+      ...requestRows('floor: raw BullMQ queue.add, delayed', floor.adds, 'add'),
+      ...burstRows('floor: raw BullMQ, worker concurrency 100', floor.burst, 'processor start', 'job'),
+      ...steadyRows('floor: raw BullMQ', floor.steady),
+      ...targetRows(product, slowCrm, floor),
+      { figure: 'decideOnFire (pure policy)', value: `${(decisionsPerSecond / 1e6).toFixed(1)} M/s` },
+    ],
+    notes: [
+      'CPU per create / request / add / fired callback / job is process.cpuUsage() of the bench process over that phase ' +
+        '(the creates; a burst from its due instant until its last job settled), divided by the items: the product runs ' +
+        'in-process, so its figure includes the stand-in CRM and dialer and the API client; the floor is measured the same way.',
+      'lag ends at the dialer for the product (scheduled_at → StopwatchDialer.offer) and at the processor start for raw BullMQ.',
+      'Redis commands are INFO commandstats after minus before the same phases; like INFO, they count the commands run inside ' +
+        'Lua scripts too (evalsha is one round trip).',
+    ],
+    summary: {
+      ...throughputSummary(product),
+      slowCrm: {
+        crmDelayMs: CRM_DELAY_MS,
+        burstFired: slowCrm.burst.lags.length,
+        fireLagP99Ms: round1(percentile(slowCrm.burst.lags, 99)),
+        drainPerSecond: Math.round(slowCrm.burst.drainPerSecond),
+        crmReadsPerCallback: Number(slowCrm.crmReadsPerCallback.toFixed(3)),
+      },
+      floor: {
+        noopPerSecond: Math.round(floor.noop.perSecond),
+        noopP99Ms: round1(percentile(floor.noop.latencies, 99)),
+        addsPerSecond: Math.round(floor.adds.perSecond),
+        ...costSummary(floor.adds.cost, 'Add'),
+        burstFired: floor.burst.lags.length,
+        fireLagP50Ms: round1(percentile(floor.burst.lags, 50)),
+        fireLagP99Ms: round1(percentile(floor.burst.lags, 99)),
+        drainPerSecond: Math.round(floor.burst.drainPerSecond),
+        ...costSummary(floor.burst.cost, 'Job'),
+        ...steadySummary(floor.steady),
+      },
+      issue9: targetSummary(product, slowCrm, floor),
+    },
+  };
+}
+
+interface Verdicts {
+  figures: {
+    burstP99Ratio: number;
+    lateCrmDrainPerSecond: number;
+    lateCrmReadsPerCallback: number;
+    steadyLagP99Ms: number;
+    createsVsNoop: number;
+  };
+  pass: { burst: boolean; slowCrm: boolean; steady: boolean; creates: boolean };
+}
+
+/** A target on a phase that did not fire everything fails, whatever its percentiles say. */
+function verdicts(product: ThroughputFigures, slowCrm: SlowCrmFigures, floor: FloorFigures): Verdicts {
+  const steady = product.steady!;
+  const figures = {
+    burstP99Ratio: percentile(product.burst.lags, 99) / percentile(floor.burst.lags, 99),
+    lateCrmDrainPerSecond: slowCrm.burst.drainPerSecond,
+    lateCrmReadsPerCallback: slowCrm.crmReadsPerCallback,
+    steadyLagP99Ms: percentile(steady.lags, 99),
+    createsVsNoop: product.creates.perSecond / floor.noop.perSecond,
+  };
+  const complete = (lags: number[], due: number) => lags.length === due;
+  return {
+    figures,
+    pass: {
+      burst: complete(product.burst.lags, BURST) && complete(floor.burst.lags, BURST) && figures.burstP99Ratio <= TARGETS.burstP99Ratio,
+      slowCrm:
+        complete(slowCrm.burst.lags, BURST) &&
+        figures.lateCrmDrainPerSecond >= TARGETS.lateCrmDrainPerSecond &&
+        figures.lateCrmReadsPerCallback <= TARGETS.lateCrmReadsPerCallback,
+      steady: complete(steady.lags, steady.due) && figures.steadyLagP99Ms <= TARGETS.steadyLagP99Ms,
+      creates: figures.createsVsNoop >= TARGETS.createsVsNoop,
+    },
+  };
+}
+
+/** Issue 9's targets, report-only for now: run.ts leaves their FAIL out of the exit code and says so. */
+function targetRows(product: ThroughputFigures, slowCrm: SlowCrmFigures, floor: FloorFigures): Row[] {
+  const { figures: f, pass } = verdicts(product, slowCrm, floor);
+  const p99 = (lags: number[]) => ms(percentile(lags, 99));
+  return [
+    {
+      figure: `issue 9 (1): burst of ${int(BURST)}, lag p99 product ÷ raw BullMQ`,
+      value: `${p99(product.burst.lags)} ÷ ${p99(floor.burst.lags)} = ${f.burstP99Ratio.toFixed(2)}×`,
+      target: `≤ ${TARGETS.burstP99Ratio.toFixed(2)}×`,
+      verdict: verdict(pass.burst),
+    },
+    {
+      figure: `issue 9 (2): CRM ${CRM_DELAY_MS} ms late, dialled per second · CRM reads per callback`,
+      value: `${int(f.lateCrmDrainPerSecond)}/s · ${f.lateCrmReadsPerCallback.toFixed(3)}`,
+      target: `≥ ${int(TARGETS.lateCrmDrainPerSecond)}/s · ≤ ${TARGETS.lateCrmReadsPerCallback}`,
+      verdict: verdict(pass.slowCrm),
+    },
+    {
+      figure: `issue 9 (3): steady ${int(STEADY_PER_SECOND)} due per second, lag p99`,
+      value: ms(f.steadyLagP99Ms),
+      target: `≤ ${TARGETS.steadyLagP99Ms} ms`,
+      verdict: verdict(pass.steady),
+    },
+    {
+      figure: 'issue 9 (4): POST /calls per second, product ÷ no-op server',
+      value: `${int(product.creates.perSecond)} ÷ ${int(floor.noop.perSecond)} = ${f.createsVsNoop.toFixed(2)}×`,
+      target: `≥ ${TARGETS.createsVsNoop}×`,
+      verdict: verdict(pass.creates),
+    },
+  ].map((row) => ({ ...row, reportOnly: true }));
+}
+
+function targetSummary(product: ThroughputFigures, slowCrm: SlowCrmFigures, floor: FloorFigures): Record<string, unknown> {
+  const { figures, pass } = verdicts(product, slowCrm, floor);
+  return {
+    reportOnly: true,
+    burstP99Ratio: Number(figures.burstP99Ratio.toFixed(2)),
+    lateCrmDrainPerSecond: Math.round(figures.lateCrmDrainPerSecond),
+    lateCrmReadsPerCallback: Number(figures.lateCrmReadsPerCallback.toFixed(3)),
+    steadyLagP99Ms: round1(figures.steadyLagP99Ms),
+    createsVsNoop: Number(figures.createsVsNoop.toFixed(2)),
+    pass,
   };
 }
 

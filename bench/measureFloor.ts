@@ -1,0 +1,57 @@
+import {
+  IN_FLIGHT,
+  measureBurst,
+  measureCreates,
+  measureRequests,
+  measureSteady,
+  type BurstFigures,
+  type CommandCounter,
+  type RequestFigures,
+  type SteadyFigures,
+} from './measureThroughput.js';
+import { NoopServer } from './NoopServer.js';
+import { RawBullmq } from './RawBullmq.js';
+import { ApiClient, int, ms, percentile, progress, WORKER_CONCURRENCY } from './support.js';
+
+const HOUR_MS = 3_600_000;
+
+/** What the product is compared with: its floor, measured by the same code in the same run. */
+export interface FloorFigures {
+  /** A no-op node:http server driven by the product's API client with the same bodies. */
+  noop: RequestFigures;
+  /** Raw BullMQ `queue.add` of delayed jobs (due in an hour). */
+  adds: RequestFigures;
+  /** Raw BullMQ: due → processor start, worker concurrency as the product's. */
+  burst: BurstFigures;
+  steady: SteadyFigures;
+}
+
+/** The floor on `redisUrl` (its own queue prefix; the caller flushes before the product's turn). */
+export async function measureFloor(redisUrl: string, commands: CommandCounter): Promise<FloorFigures> {
+  const server = new NoopServer();
+  await server.start();
+  const client = new ApiClient(server.url, IN_FLIGHT);
+  let noop: RequestFigures;
+  try {
+    noop = await measureCreates(client);
+    progress(`no-op server: ${int(noop.perSecond)}/s`);
+  } finally {
+    client.close();
+    await server.stop();
+  }
+
+  const raw = new RawBullmq(redisUrl, WORKER_CONCURRENCY);
+  try {
+    await raw.ready();
+    const adds = await measureRequests(() => raw.add(new Date(Date.now() + HOUR_MS)), commands);
+    progress(`raw queue.add: ${int(adds.perSecond)}/s`);
+    const schedule = (_n: number, dueAt: Date) => raw.add(dueAt);
+    const burst = await measureBurst(schedule, raw.stopwatch, commands);
+    progress(`raw burst: lag p99 ${ms(percentile(burst.lags, 99))}, ${int(burst.drainPerSecond)}/s`);
+    const steady = await measureSteady(schedule, raw.stopwatch, burst.schedulePerSecond);
+    progress(`raw steady: lag p99 ${ms(percentile(steady.lags, 99))}`);
+    return { noop, adds, burst, steady };
+  } finally {
+    await raw.close();
+  }
+}
