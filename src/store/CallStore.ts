@@ -1,6 +1,6 @@
 import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
 import { CREATE_CALL, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
-import { fromStoredCall, toStoredCall } from './storedCall.js';
+import { NEW_CALL_DEFAULTS, fromStoredCall, toStoredCall } from './storedCall.js';
 import { StoreShards, callEventsKey, type RedisClient } from './storeKeys.js';
 
 export type CreateResult = { created: true; call: CallRecord } | { created: false; existingCallId: number };
@@ -215,19 +215,3 @@ export class CallStore {
     return this.nextShard;
   }
 }
-
-/** What a new call starts with besides what the request gives. */
-export const NEW_CALL_DEFAULTS = {
-  status: 'scheduled',
-  queued_at: null,
-  assigned_at: null,
-  connected_at: null,
-  ends_at: null,
-  fail_reason: 'nothing',
-  fail_details: null,
-  verified_customer: false,
-  bad_actor: false,
-  repeat_customer: false,
-  firing: false,
-  decision: null,
-} as const satisfies Partial<CallRecord>;

@@ -5,27 +5,33 @@ import type { CallRecord } from './CallRecord.js';
  * constant for a scheduled call), without its id (the key has it): about a third of the full document. The
  * transition script keeps it that way (a null or false in a patch removes the field).
  */
-const DEFAULTS = {
-  parent_id: null,
-  lang: 'en',
-  call_type: 'Voice Scheduled (API)',
+/** What a new call starts with besides what the request gives. */
+export const NEW_CALL_DEFAULTS = {
   status: 'scheduled',
   queued_at: null,
   assigned_at: null,
   connected_at: null,
   ends_at: null,
-  ticket_id: null,
-  record_key: null,
-  recording_permission: 'not_asked',
   fail_reason: 'nothing',
   fail_details: null,
   verified_customer: false,
   bad_actor: false,
   repeat_customer: false,
-  source: 'api',
-  skill: null,
   firing: false,
   decision: null,
+} as const satisfies Partial<CallRecord>;
+
+/** Every field's usual value: none of these is stored. */
+const DEFAULTS = {
+  ...NEW_CALL_DEFAULTS,
+  parent_id: null,
+  lang: 'en',
+  call_type: 'Voice Scheduled (API)',
+  ticket_id: null,
+  record_key: null,
+  recording_permission: 'not_asked',
+  source: 'api',
+  skill: null,
 } as const satisfies Partial<CallRecord>;
 
 export function toStoredCall(call: Omit<CallRecord, 'id'>): string {

@@ -1,7 +1,8 @@
 import { Redis } from 'ioredis';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { CallRecord } from '../../src/store/CallRecord.js';
-import { CallStore, NEW_CALL_DEFAULTS } from '../../src/store/CallStore.js';
+import { CallStore } from '../../src/store/CallStore.js';
+import { NEW_CALL_DEFAULTS } from '../../src/store/storedCall.js';
 import { StoreShards } from '../../src/store/storeKeys.js';
 import { claimStoreLayout } from '../../src/store/StoreLayout.js';
 import { newCall } from '../support/newCall.js';
