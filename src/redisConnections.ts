@@ -23,6 +23,13 @@ function nodeOptions(kind: ConnectionKind): RedisOptions {
   return kind === 'fail-fast' ? { maxRetriesPerRequest: 1, connectTimeout: 2000 } : { maxRetriesPerRequest: null, enableReadyCheck: true };
 }
 
+/**
+ * The store's connections send the commands issued in one event-loop tick as one write (many callbacks and
+ * requests run at once, each with a few small commands): far fewer syscalls. Not for BullMQ's own connections,
+ * whose workers block on them.
+ */
+const AUTO_PIPELINING = { enableAutoPipelining: true } as const;
+
 function singleRedisOptions(kind: ConnectionKind) {
   return { ...nodeOptions(kind), retryStrategy, enableOfflineQueue: kind === 'worker' };
 }
@@ -74,8 +81,8 @@ function newCluster(seeds: string[], options: ClusterOptions): Cluster {
 
 export function connectRedis(target: RedisTarget, kind: ConnectionKind): RedisClient {
   const client = target.cluster
-    ? newCluster(target.cluster, clusterOptions(target.cluster, kind))
-    : new Redis(target.url, { ...singleRedisOptions(kind), lazyConnect: false });
+    ? newCluster(target.cluster, { ...clusterOptions(target.cluster, kind), ...AUTO_PIPELINING })
+    : new Redis(target.url, { ...singleRedisOptions(kind), ...AUTO_PIPELINING, lazyConnect: false });
   client.on('error', () => undefined); // reported by /readyz and the callers; avoid unhandled 'error' events
   return client;
 }

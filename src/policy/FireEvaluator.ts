@@ -23,6 +23,12 @@ export interface Evaluation {
   lookupDetail: string | null;
 }
 
+/** Facts the caller has already read (see FireEvaluator.evaluate). */
+export interface KnownFacts {
+  salesforcePolicy?: ClosedRecordPolicy;
+  activeCallIds?: readonly number[];
+}
+
 export interface FireEvaluatorDeps {
   provider: CrmProvider;
   /** Reads one record (directly for the dry run, through the batcher in the worker). */
@@ -41,8 +47,17 @@ export interface FireEvaluatorDeps {
 export class FireEvaluator {
   constructor(private readonly deps: FireEvaluatorDeps) {}
 
-  async evaluate(ticketId: string | null, callId: number | null): Promise<Evaluation> {
-    const salesforcePolicy = await this.deps.policy.getClosedRecordPolicy();
+  /** The live Salesforce closed-record policy (callers that read it alongside other facts pass it back in). */
+  currentPolicy(): Promise<ClosedRecordPolicy> {
+    return this.deps.policy.getClosedRecordPolicy();
+  }
+
+  /**
+   * `known` carries facts the caller already read (the fire step reads the record's active calls together with
+   * the call, and the policy alongside): they are not read again.
+   */
+  async evaluate(ticketId: string | null, callId: number | null, known: KnownFacts = {}): Promise<Evaluation> {
+    const salesforcePolicy = known.salesforcePolicy ?? (await this.deps.policy.getClosedRecordPolicy());
     let lookup: LookupFact = { kind: 'skipped' };
     let lookupDetail: string | null = null;
     if (needsLookup(this.deps.provider, ticketId, salesforcePolicy) && ticketId !== null) {
@@ -50,7 +65,8 @@ export class FireEvaluator {
       lookupDetail = describeLookup(lookup);
     }
     const otherActiveCall =
-      ticketId !== null && (await this.deps.activeCalls.activeCallIds(this.deps.recordKey(ticketId))).some((id) => id !== callId);
+      ticketId !== null &&
+      (known.activeCallIds ?? (await this.deps.activeCalls.activeCallIds(this.deps.recordKey(ticketId)))).some((id) => id !== callId);
     const facts: FireFacts = { provider: this.deps.provider, ticketId, salesforcePolicy, lookup, otherActiveCall };
     return {
       facts,

@@ -1,12 +1,27 @@
 import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
-import { CREATE_CALL, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
+import { CREATE_CALL, FIRE_VIEW, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
 import { NEW_CALL_DEFAULTS, fromStoredCall, toStoredCall } from './storedCall.js';
 import { StoreShards, callEventsKey, type RedisClient } from './storeKeys.js';
 
 export type CreateResult = { created: true; call: CallRecord } | { created: false; existingCallId: number };
 
 export type TransitionResult =
-  { result: 'ok'; call: CallRecord } | { result: 'missing' } | { result: 'conflict'; status: CallStatus | 'firing' };
+  { result: 'ok'; call: CallRecord } | { result: 'missing' } | { result: 'conflict'; status: CallStatus | 'firing' | 'rescheduled' };
+
+export type UpdateResult = Exclude<TransitionResult, { result: 'ok' }> | { result: 'ok' };
+
+function conflictOrMissing(reply: [string, string?]): Exclude<TransitionResult, { result: 'ok' }> {
+  if (reply[0] === 'missing') return { result: 'missing' };
+  return { result: 'conflict', status: reply[1] as CallStatus | 'firing' | 'rescheduled' };
+}
+
+/** What the fire step reads in one round trip (see FIRE_VIEW). */
+export interface FireView {
+  call: CallRecord;
+  events: CallEvent[];
+  /** Ids of the active calls of the call's record (the call itself included when it is still scheduled). */
+  activeCallIds: number[];
+}
 
 export interface TransitionRequest {
   /** Statuses the call may be in for the change to apply; empty = any. */
@@ -16,6 +31,8 @@ export interface TransitionRequest {
   events?: Array<{ type: string; detail?: string | null }>;
   /** Refuse when the fire job has already started (cancel must never race a running job). */
   refuseWhenFiring?: boolean;
+  /** Refuse (conflict `rescheduled`) unless the call is still due at this time: it was read before, then moved. */
+  ifScheduledAt?: string;
 }
 
 export interface ListQuery {
@@ -33,6 +50,7 @@ interface StoreScripts {
   cboCreateCall(...args: string[]): Promise<unknown>;
   cboTransitionCall(...args: string[]): Promise<unknown>;
   cboPurgeCall(...args: string[]): Promise<unknown>;
+  cboFireView(...args: string[]): Promise<unknown>;
 }
 
 /**
@@ -53,6 +71,7 @@ export class CallStore {
     redis.defineCommand('cboCreateCall', { numberOfKeys: 1, lua: CREATE_CALL });
     redis.defineCommand('cboTransitionCall', { numberOfKeys: 1, lua: TRANSITION_CALL });
     redis.defineCommand('cboPurgeCall', { numberOfKeys: 1, lua: PURGE_CALL });
+    redis.defineCommand('cboFireView', { numberOfKeys: 1, lua: FIRE_VIEW });
     this.scripts = redis as unknown as StoreScripts;
   }
 
@@ -126,8 +145,16 @@ export class CallStore {
   /** The call's events: the implicit `scheduled` one (from the call itself), then those stored. */
   async events(id: number, call?: CallRecord | null): Promise<CallEvent[]> {
     const [known, raws] = await Promise.all([call ?? this.get(id), this.redis.lrange(this.eventsKey(id), 0, -1)]);
-    const scheduled: CallEvent[] = known ? [{ at: known.created_at, type: 'scheduled', detail: `due at ${known.scheduled_at}` }] : [];
-    return [...scheduled, ...raws.map((r) => JSON.parse(r) as CallEvent)];
+    return known ? callEvents(known, raws) : raws.map((r) => JSON.parse(r) as CallEvent);
+  }
+
+  /** The call, its events and its record's active calls, read at once for the fire step. */
+  async fireView(id: number): Promise<FireView | null> {
+    const reply = (await this.scripts.cboFireView(this.callKey(id), this.p(this.shards.ofId(id)), String(id))) as
+      [string, string[], string[]] | null;
+    if (!reply) return null;
+    const call = fromStoredCall(id, reply[0]);
+    return { call, events: callEvents(call, reply[1]), activeCallIds: reply[2].map(Number) };
   }
 
   async appendEvent(id: number, type: string, detail: string | null = null, now = new Date()): Promise<void> {
@@ -136,8 +163,20 @@ export class CallStore {
 
   /** Atomically checks the current status, applies the patch and status, moves the indexes, appends events. */
   async transition(id: number, req: TransitionRequest, now = new Date()): Promise<TransitionResult> {
-    const events = (req.events ?? []).map((e) => JSON.stringify({ at: now.toISOString(), type: e.type, detail: e.detail ?? null }));
-    const reply = (await this.scripts.cboTransitionCall(
+    const reply = await this.runTransition(id, req, now, true);
+    if (reply[0] !== 'ok') return conflictOrMissing(reply);
+    return { result: 'ok', call: fromStoredCall(id, reply[1]!) };
+  }
+
+  /** `transition` for a caller that knows the call already: the call is not sent back (the fire step's hot path). */
+  async update(id: number, req: TransitionRequest, now = new Date()): Promise<UpdateResult> {
+    const reply = await this.runTransition(id, req, now, false);
+    return reply[0] === 'ok' ? { result: 'ok' } : conflictOrMissing(reply);
+  }
+
+  private async runTransition(id: number, req: TransitionRequest, now: Date, replyWithCall: boolean): Promise<[string, string?]> {
+    const events = (req.events ?? []).map((e) => JSON.stringify(eventAt(now, e)));
+    return (await this.scripts.cboTransitionCall(
       this.callKey(id),
       this.p(this.shards.ofId(id)),
       String(id),
@@ -146,11 +185,10 @@ export class CallStore {
       JSON.stringify(req.patch ?? {}),
       req.refuseWhenFiring ? '1' : '0',
       String(now.getTime()),
+      req.ifScheduledAt ?? '',
+      replyWithCall ? '1' : '0',
       ...events,
     )) as [string, string?];
-    if (reply[0] === 'missing') return { result: 'missing' };
-    if (reply[0] === 'conflict') return { result: 'conflict', status: reply[1] as CallStatus | 'firing' };
-    return { result: 'ok', call: fromStoredCall(id, reply[1]!) };
   }
 
   /** Deletes a final call with its events and index entries (retention); false if it is gone or not final. */
@@ -214,4 +252,17 @@ export class CallStore {
     this.nextShard = (this.nextShard + 1) % this.shards.count;
     return this.nextShard;
   }
+}
+
+/** A call's events as shown: the implicit `scheduled` one (rendered from the call), then the stored ones. */
+export function callEvents(call: CallRecord, stored: readonly string[]): CallEvent[] {
+  return [
+    { at: call.created_at, type: 'scheduled', detail: `due at ${call.scheduled_at}` },
+    ...stored.map((r) => JSON.parse(r) as CallEvent),
+  ];
+}
+
+/** The event a transition stores, as it will read back. */
+export function eventAt(now: Date, e: { type: string; detail?: string | null }): CallEvent {
+  return { at: now.toISOString(), type: e.type, detail: e.detail ?? null };
 }

@@ -32,8 +32,29 @@ return {'ok', id}
 `;
 
 /**
+ * KEYS: the call. ARGV: p, id. What the fire step needs, in one round trip: the call, its stored events and the
+ * ids of its record's active calls (the record hash lives in the call's shard). Returns false when it is gone.
+ */
+export const FIRE_VIEW = `
+local raw = redis.call('GET', KEYS[1])
+if not raw then return false end
+local p = ARGV[1]
+local doc = cjson.decode(raw)
+local rec = doc.record_key or doc.ticket_id
+local active = {}
+if type(rec) == 'string' then
+  local h = redis.call('HGETALL', p .. 'r:' .. rec)
+  for i = 1, #h, 2 do
+    if h[i] ~= 's' and h[i + 1] == '1' then active[#active + 1] = h[i] end
+  end
+end
+return {raw, redis.call('LRANGE', p .. 'e:' .. ARGV[2], 0, -1), active}
+`;
+
+/**
  * KEYS: the call. ARGV: p, id, allowed-from (comma list, '' = any), to status ('' = keep), patch json,
- * refuse-when-firing ('1'/'0'), now ms, events json...
+ * refuse-when-firing ('1'/'0'), now ms, expected scheduled_at ('' = any), reply with the call ('1'/'0'), events json...
+ * The expected scheduled_at makes a step that read the call refuse to apply when it was rescheduled meanwhile.
  * A patch value of null or false removes the field (the stored call keeps only what differs from its default).
  */
 export const TRANSITION_CALL = `
@@ -49,6 +70,7 @@ if ARGV[3] ~= '' then
   if not allowed then return {'conflict', old} end
 end
 if ARGV[6] == '1' and doc.firing == true then return {'conflict', 'firing'} end
+if ARGV[8] ~= '' and doc.scheduled_at ~= ARGV[8] then return {'conflict', 'rescheduled'} end
 for k, v in pairs(cjson.decode(ARGV[5])) do
   if v == cjson.null or v == false then doc[k] = nil else doc[k] = v end
 end
@@ -79,7 +101,8 @@ if new ~= old then
     redis.call('ZADD', p .. 'dialing', now, id)
   end
 end
-if #ARGV >= 8 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 8)) end
+if #ARGV >= 10 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 10)) end
+if ARGV[9] == '0' then return {'ok'} end
 return {'ok', encoded}
 `;
 

@@ -4,8 +4,9 @@ import { toCallView } from '../calls/callView.js';
 import type { Dialer } from '../dialer/Dialer.js';
 import type { Metrics } from '../observability/Metrics.js';
 import type { CrmEffects } from '../queue/CrmEffects.js';
-import type { CallRecord, StoredDecision } from '../store/CallRecord.js';
-import type { CallStore } from '../store/CallStore.js';
+import type { CallEvent, CallRecord, StoredDecision } from '../store/CallRecord.js';
+import { eventAt, type CallStore, type FireView } from '../store/CallStore.js';
+import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { describeDecision, type FireEvaluator } from '../policy/FireEvaluator.js';
 
 export interface FireProcessorDeps {
@@ -19,34 +20,72 @@ export interface FireProcessorDeps {
   logger: Logger;
 }
 
+/** What became of a fire job: done (whatever the outcome), or the call is not due yet (it was moved later). */
+export type FireOutcome = { kind: 'done' } | { kind: 'not_due'; dueAt: Date };
+
+/** BullMQ may start a delayed job a little before its time by our clock; earlier than this means it was moved. */
+const EARLY_TOLERANCE_MS = 1000;
+
 /**
  * What happens when a scheduled callback comes due (SPEC section 4). Each step is safe to repeat: the decision
  * is stored on the call before anything is carried out, side effects are enqueued once per call and outcome,
  * and the dialer sees the same Idempotency-Key if the job is redelivered.
+ *
+ * Redis round trips on the way to the dialer: one read (call, events, the record's active calls; the policy in
+ * the same write), one write (decision, `firing`), one write after the dialer accepted (`queued`).
  */
 export class FireProcessor {
   constructor(private readonly deps: FireProcessorDeps) {}
 
-  async process(callId: number, now = new Date()): Promise<void> {
-    const before = await this.deps.calls.get(callId);
-    if (!before || before.status !== 'scheduled') {
-      this.deps.logger.debug({ callId, status: before?.status }, 'fire: call no longer scheduled, nothing to do');
-      return;
+  async process(callId: number, now = new Date()): Promise<FireOutcome> {
+    const [view, salesforcePolicy] = await Promise.all([this.deps.calls.fireView(callId), this.deps.evaluator.currentPolicy()]);
+    if (!view || view.call.status !== 'scheduled') {
+      this.deps.logger.debug({ callId, status: view?.call.status }, 'fire: call no longer scheduled, nothing to do');
+      return { kind: 'done' };
     }
-    // From here on the call cannot be canceled by request: cancel and fire never both happen.
-    const started = await this.deps.calls.transition(callId, {
-      from: ['scheduled'],
-      patch: { firing: true },
-      events: before.firing ? [] : [{ type: 'fired', detail: null }],
-    });
-    if (started.result !== 'ok') return;
-    let call = started.call;
-    if (!before.firing) this.deps.metrics.fireLag.observe(Math.max(0, now.getTime() - Date.parse(call.scheduled_at)) / 1000);
+    const dueAt = new Date(view.call.scheduled_at);
+    if (!view.call.decision && dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return { kind: 'not_due', dueAt };
 
-    const decision = call.decision ?? (await this.decide(call));
-    call = { ...call, decision };
-    const log = this.deps.logger.child({ callId, ticketId: call.ticket_id });
+    const decided = view.call.decision ? { call: view.call, events: view.events } : await this.decide(view, salesforcePolicy, now);
+    if (!decided) return { kind: 'done' };
+    await this.carryOut(decided.call, decided.call.decision!, decided.events);
+    return { kind: 'done' };
+  }
 
+  /**
+   * Evaluates and stores the decision with `firing` in one step. From then on the call can no longer be canceled
+   * or rescheduled; a cancel or reschedule that came first makes this step refuse, and the job ends here.
+   */
+  private async decide(
+    view: FireView,
+    salesforcePolicy: ClosedRecordPolicy,
+    now: Date,
+  ): Promise<{ call: CallRecord; events: CallEvent[] } | null> {
+    const { call } = view;
+    const evaluation = await this.deps.evaluator.evaluate(call.ticket_id, call.id, { salesforcePolicy, activeCallIds: view.activeCallIds });
+    const stored: StoredDecision = { ...evaluation.decision, crmStatus: evaluation.crmStatus };
+    const newEvents = [
+      ...(call.firing ? [] : [{ type: 'fired', detail: null }]),
+      ...(evaluation.lookupDetail ? [{ type: 'crm_lookup', detail: evaluation.lookupDetail }] : []),
+      { type: 'decision', detail: describeDecision(evaluation.decision) },
+    ];
+    const decidedAt = new Date();
+    const saved = await this.deps.calls.update(
+      call.id,
+      { from: ['scheduled'], ifScheduledAt: call.scheduled_at, patch: { decision: stored, firing: true }, events: newEvents },
+      decidedAt,
+    );
+    if (saved.result !== 'ok') {
+      this.deps.logger.debug({ callId: call.id, result: saved.result }, 'fire: the call changed before the decision was stored');
+      return null;
+    }
+    this.deps.metrics.fireLag.observe(Math.max(0, now.getTime() - Date.parse(call.scheduled_at)) / 1000);
+    this.deps.metrics.fired.inc({ outcome: stored.action, fail_reason: stored.failReason ?? 'none' });
+    return { call: { ...call, decision: stored, firing: true }, events: [...view.events, ...newEvents.map((e) => eventAt(decidedAt, e))] };
+  }
+
+  private async carryOut(call: CallRecord, decision: StoredDecision, events: CallEvent[]): Promise<void> {
+    const callId = call.id;
     // Side effects first: if we die after this, the redelivered job finds the same decision and re-requests
     // them (a no-op), instead of finding the call already closed and losing its comment.
     if (call.ticket_id !== null) {
@@ -55,8 +94,8 @@ export class FireProcessor {
     }
 
     if (decision.action === 'dial') {
-      await this.deps.dialer.offer(toCallView(call, await this.deps.calls.events(callId, call), this.deps.menus));
-      const queued = await this.deps.calls.transition(callId, {
+      await this.deps.dialer.offer(toCallView(call, events, this.deps.menus));
+      const queued = await this.deps.calls.update(callId, {
         from: ['scheduled'],
         to: 'queued',
         patch: { queued_at: new Date().toISOString(), firing: false },
@@ -65,30 +104,26 @@ export class FireProcessor {
           { type: 'status', detail: 'queued' },
         ],
       });
-      if (queued.result === 'ok') log.info({ outcome: 'dial', reopen: decision.reopen }, 'callback handed to the dialer');
+      if (queued.result === 'ok') {
+        this.deps.logger.info(
+          { callId, ticketId: call.ticket_id, outcome: 'dial', reopen: decision.reopen },
+          'callback handed to the dialer',
+        );
+      }
       return;
     }
 
-    const closed = await this.deps.calls.transition(callId, {
+    const closed = await this.deps.calls.update(callId, {
       from: ['scheduled'],
       to: 'canceled',
       patch: { fail_reason: decision.failReason ?? 'nothing', ends_at: new Date().toISOString(), firing: false },
       events: [{ type: 'canceled', detail: decision.failReason }],
     });
-    if (closed.result === 'ok') log.info({ outcome: decision.action, failReason: decision.failReason }, 'callback not dialed');
-  }
-
-  private async decide(call: CallRecord): Promise<StoredDecision> {
-    const evaluation = await this.deps.evaluator.evaluate(call.ticket_id, call.id);
-    const stored: StoredDecision = { ...evaluation.decision, crmStatus: evaluation.crmStatus };
-    const events = [];
-    if (evaluation.lookupDetail) events.push({ type: 'crm_lookup', detail: evaluation.lookupDetail });
-    events.push({ type: 'decision', detail: describeDecision(evaluation.decision) });
-    const saved = await this.deps.calls.transition(call.id, { from: ['scheduled'], patch: { decision: stored }, events });
-    if (saved.result === 'ok' && saved.call.decision) {
-      this.deps.metrics.fired.inc({ outcome: stored.action, fail_reason: stored.failReason ?? 'none' });
-      return saved.call.decision;
+    if (closed.result === 'ok') {
+      this.deps.logger.info(
+        { callId, ticketId: call.ticket_id, outcome: decision.action, failReason: decision.failReason },
+        'callback not dialed',
+      );
     }
-    return stored;
   }
 }

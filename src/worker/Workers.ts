@@ -1,4 +1,4 @@
-import { UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
+import { DelayedError, UnrecoverableError, Worker, type ConnectionOptions, type Job } from 'bullmq';
 import type { Logger } from 'pino';
 import { DialerUnavailableError } from '../dialer/Dialer.js';
 import { QUEUE_NAMES } from '../queue/queueNames.js';
@@ -65,7 +65,7 @@ export class Workers {
       // One worker a shard's fire queue; together they keep to the configured concurrency.
       const concurrency = Math.max(1, Math.ceil(tuning.concurrency / fire.queueNames.length));
       for (const name of fire.queueNames) {
-        const fireWorker = new Worker<FireJobData>(name, (job) => fire.processor.process(job.data.callId), {
+        const fireWorker = new Worker<FireJobData>(name, (job, token) => this.fire(fire.processor, job, token), {
           ...common,
           ...FIRE_JOBS_KEPT,
           concurrency,
@@ -79,6 +79,15 @@ export class Workers {
       this.workers.push(new Worker<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, (job) => bulkCancel.process(job.data.operationId), common));
     }
     for (const w of this.workers) w.on('error', (err) => this.logger.error({ err: err.message, queue: w.name }, 'worker error'));
+  }
+
+  /** Runs a fire job; a call that is not due yet (moved later meanwhile) puts its job back until then. */
+  private async fire(processor: FireProcessor, job: Job<FireJobData>, token?: string): Promise<void> {
+    const outcome = await processor.process(job.data.callId);
+    if (outcome.kind === 'not_due') {
+      await job.moveToDelayed(outcome.dueAt.getTime(), token);
+      throw new DelayedError(); // tells BullMQ the job was moved, not finished
+    }
   }
 
   private createEffectsWorker(
