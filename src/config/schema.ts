@@ -1,9 +1,80 @@
+import { IANAZone } from 'luxon';
 import { z } from 'zod';
 import { closedRecordPolicySchema } from '../policy/ClosedRecordPolicy.js';
+import { WEBHOOK_EVENT_FILTERS } from './webhookEventTypes.js';
 
 /** The whole configuration file (SPEC section 5). Every field is documented in config/example.json. */
 
 const nonEmpty = z.string().min(1);
+
+const DEFAULT_TIMEZONE = 'America/New_York';
+
+/** An IANA zone luxon can use (SPEC 9.3: every local time is read in one). */
+const timezoneSchema = z.string().refine((name) => IANAZone.isValidZone(name), `must be an IANA time zone like "${DEFAULT_TIMEZONE}"`);
+
+/** "HH:MM" on a 24-hour clock, 00:00 to 23:59; string comparison orders these like the times themselves. */
+const TIME_OF_DAY = /^([01]\d|2[0-3]):[0-5]\d$/;
+const timeOfDaySchema = z.string().regex(TIME_OF_DAY, 'must be a time of day like "08:00"');
+/** The end of a business-hours range, which may also be the end of the day. */
+const END_OF_DAY = '24:00';
+const isRangeEnd = (time: string) => TIME_OF_DAY.test(time) || time === END_OF_DAY;
+const rangeEndSchema = z.string().refine(isRangeEnd, `must be a time of day like "17:00" (or "${END_OF_DAY}" for midnight)`);
+/** Ordering and overlap are judged only between well-formed ranges (a malformed one already has its message). */
+const isWellFormed = ([start, end]: [string, string]) => TIME_OF_DAY.test(start) && isRangeEnd(end);
+
+/** SPEC 9.3: every day, in the customer's zone; `end` is exclusive; start > end crosses midnight. */
+const callingWindowSchema = z
+  .strictObject({ start: timeOfDaySchema, end: timeOfDaySchema })
+  .refine((window) => window.start !== window.end, { path: ['end'], message: 'must differ from start' });
+
+const WHOLE_ATTEMPTS = 'must be a whole number, at least 1';
+const INTERVAL_SECONDS = 'must be a whole number of seconds, at least 1';
+
+/** SPEC 9.2: `maxAttempts` counts the first call, so 1 means no retries. */
+const retriesSchema = z.strictObject({
+  maxAttempts: z.number(WHOLE_ATTEMPTS).int(WHOLE_ATTEMPTS).min(1, WHOLE_ATTEMPTS),
+  intervalSeconds: z.number(INTERVAL_SECONDS).int(INTERVAL_SECONDS).min(1, INTERVAL_SECONDS).default(900),
+  /** The dialer's `fail_reason`s that earn a retry. */
+  on: z.array(nonEmpty).min(1, 'must list at least one fail_reason').default(['no_answer', 'busy', 'voicemail']),
+});
+
+/** Weekdays in ISO order (luxon's `weekday` 1..7 is the index + 1). */
+export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
+export type Weekday = (typeof WEEKDAYS)[number];
+
+/** The open ranges of one day: each includes its start and excludes its end. */
+const dayRangesSchema = z
+  .array(
+    z
+      .tuple([timeOfDaySchema, rangeEndSchema])
+      .refine((range) => !isWellFormed(range) || range[0] < range[1], { path: [1], message: 'must be after the start' }),
+  )
+  .superRefine((ranges, ctx) => {
+    const byStart = ranges
+      .map((range, index) => ({ range, index }))
+      .filter(({ range }) => isWellFormed(range) && range[0] < range[1])
+      .sort((a, b) => (a.range[0] < b.range[0] ? -1 : 1));
+    byStart.slice(1).forEach(({ range, index }, i) => {
+      const previous = byStart[i]!.range;
+      if (range[0] < previous[1]) {
+        ctx.addIssue({ code: 'custom', path: [index], message: `overlaps ${previous[0]}-${previous[1]}` });
+      }
+    });
+  });
+
+/** SPEC 9.3: when agents are there, in the menu's zone; a missing day is closed. */
+const businessHoursSchema = z.strictObject({
+  timezone: timezoneSchema,
+  weekly: z.strictObject({
+    mon: dayRangesSchema.optional(),
+    tue: dayRangesSchema.optional(),
+    wed: dayRangesSchema.optional(),
+    thu: dayRangesSchema.optional(),
+    fri: dayRangesSchema.optional(),
+    sat: dayRangesSchema.optional(),
+    sun: dayRangesSchema.optional(),
+  } satisfies Record<Weekday, unknown>),
+});
 
 const menuSchema = z.strictObject({
   id: z.number().int().positive(),
@@ -12,7 +83,31 @@ const menuSchema = z.strictObject({
   type: z.enum(['web', 'mobile', 'ivr']),
   state: z.enum(['open', 'after_hours', 'manual_redirection']).default('open'),
   languages: z.array(z.string().length(2)).min(1).default(['en']),
+  /** Overrides the global `callingWindow` for this menu's calls. */
+  callingWindow: callingWindowSchema.optional(),
+  /** Overrides the global `retries` for this menu's calls. */
+  retries: retriesSchema.optional(),
+  /** No `hours` = always open. */
+  hours: businessHoursSchema.optional(),
 });
+
+/** `whsec_` then non-empty padded standard base64, as the signer decodes it (so the key has at least one byte). */
+const WEBHOOK_SECRET = /^whsec_(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{4}|[A-Za-z0-9+/]{3}=|[A-Za-z0-9+/]{2}==)$/;
+
+/** SPEC 9.4: a receiver of signed outcome events (Standard Webhooks). */
+const webhookSchema = z.strictObject({
+  url: z.string().refine((value) => URL.canParse(value) && ['http:', 'https:'].includes(new URL(value).protocol), 'must be an http(s) URL'),
+  secret: z.string().regex(WEBHOOK_SECRET, 'must look like "whsec_<base64>"'),
+  events: z
+    .array(z.enum(WEBHOOK_EVENT_FILTERS, `must be one of ${WEBHOOK_EVENT_FILTERS.join(', ')}`))
+    .min(1, 'must list at least one event type'),
+  timeoutMs: z.number().int().positive().default(10000),
+});
+
+export type CallingWindowConfig = z.infer<typeof callingWindowSchema>;
+export type RetriesConfig = z.infer<typeof retriesSchema>;
+export type BusinessHoursConfig = z.infer<typeof businessHoursSchema>;
+export type WebhookConfig = z.infer<typeof webhookSchema>;
 
 const lookupSchema = z
   .strictObject({
@@ -178,6 +273,13 @@ export const configSchema = z
       })
       .default({ finalCallSeconds: DEFAULT_FINAL_CALL_SECONDS }),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    /** The customer's zone when neither the request nor the number gives one (SPEC 9.3). */
+    defaultTimezone: timezoneSchema.default(DEFAULT_TIMEZONE),
+    /** No `callingWindow` (here or on the menu) = no such rule. */
+    callingWindow: callingWindowSchema.optional(),
+    /** No `retries` (here or on the menu) = no retries. */
+    retries: retriesSchema.optional(),
+    webhooks: z.array(webhookSchema).default([]),
   })
   .superRefine((cfg, ctx) => {
     cfg.skills.forEach((skill, i) => {

@@ -32,6 +32,7 @@ describe('loadConfig', () => {
       ZD_TOKEN: 'zd',
       SN_PASSWORD: 'sn',
       DIALER_SECRET: 'd'.repeat(20),
+      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     };
     const config = loadConfig(env);
     expect(config.crm.salesforce!.accessToken).toBe('sf');
@@ -160,6 +161,7 @@ describe('Redis Cluster, shards and retention (SPEC 10)', () => {
     const env = {
       CONFIG_FILE: 'config/example.json',
       ...Object.fromEntries(['API_SECRET', 'XIMA_TOKEN', 'ADMIN_PASSWORD', 'SF_TOKEN', 'DIALER_SECRET'].map((v) => [v, 'x'.repeat(20)])),
+      WEBHOOK_SECRET: 'whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw',
     };
     const config = loadConfig(env);
     expect(config.redis.shards).toBe(1);
