@@ -1,5 +1,4 @@
 import type { AppServices } from '../src/AppServices.js';
-import { scheduleCall } from '../src/api/routes/callRoutes.js';
 import { validateCreateCall } from '../src/api/validation/createCallRequest.js';
 
 /**
@@ -16,5 +15,5 @@ export async function createDirect(s: AppServices, body: unknown, now = new Date
     parentMenuId: async (id) => (await s.calls.get(id))?.menu_id ?? null,
     now,
   });
-  await scheduleCall(s, call, now);
+  await s.scheduler.schedule(call, now, 'refuse');
 }

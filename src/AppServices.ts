@@ -11,6 +11,9 @@ import type { CallStore } from './store/CallStore.js';
 import type { IdempotencyStore } from './store/IdempotencyStore.js';
 import type { SettingsStore } from './store/SettingsStore.js';
 import type { FireEvaluator } from './policy/FireEvaluator.js';
+import type { CallScheduler } from './lifecycle/CallScheduler.js';
+import type { CallingPolicy } from './schedule/CallingPolicy.js';
+import type { CallEventPublisher } from './webhooks/CallEventPublisher.js';
 
 /** Everything the HTTP layer and the workers are given (built once in src/App.ts). */
 export interface AppServices {
@@ -31,4 +34,10 @@ export interface AppServices {
   crm: ResilientCrm;
   /** The decision with a direct (unbatched) CRM read, for the admin dry run. */
   evaluator: FireEvaluator;
+  /** Calling window and business hours (SPEC 9.3). */
+  calling: CallingPolicy;
+  /** Outcome events to the configured webhooks (SPEC 9.4). */
+  events: CallEventPublisher;
+  /** Creates calls: POST /calls, the skill callback, retries. */
+  scheduler: CallScheduler;
 }

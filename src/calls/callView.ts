@@ -19,6 +19,12 @@ export const callViewSchema = z
     id: z.int().positive(),
     parent_id: z.int().positive().nullable().meta({ description: 'The call given as `call_id` when this one was created' }),
     lang: z.string().meta({ description: 'ISO 639-1', example: 'en' }),
+    attempt: z.int().positive().meta({ description: '1 for a call created through the API or the skill callback; a retry counts on' }),
+    timezone: z.string().nullable().meta({
+      description:
+        "The customer's IANA zone: the request's `timezone`, else the number's when it maps to one zone; null when it maps to several (the calling window then holds in all of them); else `defaultTimezone`",
+      example: 'America/New_York',
+    }),
     call_type: z.literal('Voice Scheduled (API)'),
     status: z.enum(CALL_STATUSES),
     created_at: isoTime,
@@ -95,6 +101,8 @@ export function toCallView(call: CallRecord, events: readonly CallEvent[], menus
     id: call.id,
     parent_id: call.parent_id,
     lang: call.lang,
+    attempt: call.attempt,
+    timezone: call.timezone,
     call_type: call.call_type,
     status: call.status,
     created_at: call.created_at,

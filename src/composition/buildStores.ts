@@ -1,4 +1,8 @@
+import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.js';
+import type { CallQueues } from '../queue/CallQueues.js';
+import { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
+import { OutcomeWebhooks } from '../webhooks/OutcomeWebhooks.js';
 import { BulkCancelStore } from '../store/BulkCancelStore.js';
 import { CallStore } from '../store/CallStore.js';
 import { IdempotencyStore } from '../store/IdempotencyStore.js';
@@ -34,3 +38,10 @@ export function buildStores(redis: RedisClient, config: AppConfig): Stores {
 
 /** The shards of the call store and the fire queues, from `redis.shards`. */
 export const storeShards = (config: AppConfig) => new StoreShards(config.redis.prefix, config.redis.shards);
+
+/** The outcome-event publisher over `queues`' webhook queue (none when no endpoint is configured). */
+export function callEventPublisher(config: AppConfig, queues: CallQueues, calls: CallStore, logger: Logger): CallEventPublisher {
+  const log = logger.child({ component: 'webhooks' });
+  const webhooks = queues.webhooks ? new OutcomeWebhooks(config.webhooks, queues.webhooks, log) : null;
+  return new CallEventPublisher(webhooks, calls, config.menus, log);
+}

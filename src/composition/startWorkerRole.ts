@@ -14,7 +14,8 @@ import { RecordBatcher } from '../worker/RecordBatcher.js';
 import { HousekeepingLock } from '../worker/HousekeepingLock.js';
 import { Workers } from '../worker/Workers.js';
 import { claimStoreLayout } from '../store/StoreLayout.js';
-import { buildStores, storeShards } from './buildStores.js';
+import { WebhookDeliveryProcessor } from '../worker/WebhookDeliveryProcessor.js';
+import { buildStores, callEventPublisher, storeShards } from './buildStores.js';
 import type { StartedRole } from './Role.js';
 import { startHousekeeping } from './startHousekeeping.js';
 
@@ -38,11 +39,13 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     prefix,
     (err) => logger.debug({ err: err.message }, 'queue connection error'),
     storeShards(config),
+    { webhooks: config.webhooks.length > 0 },
   );
   const stores = buildStores(redis, config);
   const migrated = await claimStoreLayout(redis, prefix, stores.calls.shards); // waits for Redis, like the workers
   if (migrated) logger.info({ migrated }, 'calls of version 0.1 moved to the current store layout');
   const effects = new CrmEffects(queues, stores.ledger);
+  const events = callEventPublisher(config, queues, stores.calls, logger);
   const batcher = new RecordBatcher(crm, config.worker.batchWindowMs, crm.maxBatchSize);
   const evaluator = new FireEvaluator({
     provider: crm.provider,
@@ -58,6 +61,8 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     effects,
     dialer: options.dialer ?? createDialer(config, logger),
     menus: config.menus,
+    calling: s.calling,
+    events,
     metrics,
     logger: logger.child({ component: 'fire' }),
   });
@@ -72,8 +77,12 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     connection,
     prefix,
     tuning: { concurrency: config.worker.concurrency, stalledIntervalMs: options.stalledIntervalMs },
-    fire: { processor: fire, calls: stores.calls, queueNames: queues.fireQueues.map((q) => q.name) },
+    fire: { processor: fire, calls: stores.calls, queueNames: queues.fireQueues.map((q) => q.name), events },
     effects: effectProcessor,
+    webhooks:
+      config.webhooks.length > 0
+        ? new WebhookDeliveryProcessor({ endpoints: config.webhooks, logger: logger.child({ component: 'webhooks' }) })
+        : undefined,
     logger: logger.child({ component: 'worker' }),
   });
   await workers.waitUntilReady();

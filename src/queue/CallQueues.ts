@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { CrmCommentKey } from '../policy/crmComments.js';
 import { StoreShards } from '../store/storeKeys.js';
 import { QUEUE_NAMES, fireJobId, fireQueueName } from './queueNames.js';
+import { createWebhookQueue, type WebhookJobData } from './WebhookQueue.js';
 
 export interface FireJobData {
   callId: number;
@@ -36,25 +37,29 @@ export class CallQueues {
   readonly fireQueues: Queue<FireJobData>[];
   readonly crmEffects: Queue<CrmEffectJobData>;
   readonly bulkCancel: Queue<BulkCancelJobData>;
+  /** Outcome webhook deliveries (SPEC 9.4); null when no endpoint is configured (no connection opened for it). */
+  readonly webhooks: Queue<WebhookJobData> | null;
 
   constructor(
     connection: ConnectionOptions,
     prefix: string,
     onError: (err: Error) => void = () => undefined,
     private readonly shards = new StoreShards(prefix),
+    options: { webhooks?: boolean } = {},
   ) {
     // BullMQ's events stream (read by no part of this product) is kept short: it grows with every job otherwise.
     const opts = { connection, prefix, streams: { events: { maxLen: 1000 } } };
     this.fireQueues = shards.all().map((n) => new Queue<FireJobData>(fireQueueName(n, shards.count), opts));
     this.crmEffects = new Queue<CrmEffectJobData>(QUEUE_NAMES.crmEffects, opts);
     this.bulkCancel = new Queue<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, opts);
+    this.webhooks = options.webhooks ? createWebhookQueue(connection, prefix, onError) : null;
     // Connection errors while Redis is away: callers get the failure; this only keeps them out of stderr.
     for (const q of this.all()) q.on('error', onError);
   }
 
   /** Every queue, for metrics and the dashboard. */
   all(): Queue[] {
-    return [...this.fireQueues, this.crmEffects, this.bulkCancel] as Queue[];
+    return [...this.fireQueues, this.crmEffects, this.bulkCancel, ...(this.webhooks ? [this.webhooks] : [])] as Queue[];
   }
 
   /** The fire queue that holds (or will hold) the call's delayed job. */
@@ -79,6 +84,20 @@ export class CallQueues {
         // How long finished jobs are kept is the fire worker's setting (FIRE_JOBS_KEPT): not repeated in every job.
       },
     );
+  }
+
+  /**
+   * Moves a call's delayed job to `dueAt` (reschedule). A job no longer delayed (due, or running) is left alone:
+   * the fire step finds the call not due and puts the job back until then. No job at all: added again.
+   */
+  async rescheduleFire(callId: number, dueAt: Date, now = Date.now()): Promise<void> {
+    const job = await this.fireQueueOf(callId).getJob(fireJobId(callId));
+    if (!job) return this.scheduleFire(callId, dueAt, now);
+    try {
+      await job.changeDelay(Math.max(0, dueAt.getTime() - now));
+    } catch {
+      // Not delayed any more: see above.
+    }
   }
 
   /** Removes a call's delayed job. A job already running cannot be removed; the fire step then sees the cancel. */

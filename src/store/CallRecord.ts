@@ -53,7 +53,16 @@ export interface CallRecord {
   /** `api` (Call API) or `skill` (Xima-style skill callback). */
   source: 'api' | 'skill';
   skill: string | null;
-  /** Set once the fire job has started: from then on the call can no longer be canceled by request. */
+  /** 1 for a call created through the API or the skill callback; a retry is its parent's attempt + 1 (SPEC 9.2). */
+  attempt: number;
+  /**
+   * The customer's zone as the call object shows it (SPEC 9.3): the request's, else the number's when it maps to
+   * exactly one, null when it maps to several (then `customer_zones` lists them), else `defaultTimezone`.
+   */
+  timezone: string | null;
+  /** The number's zones when it maps to several: the calling window must hold in each of them. */
+  customer_zones: string[] | null;
+  /** Set once the fire job has decided: from then on the call can no longer be canceled or rescheduled. */
   firing: boolean;
   decision: StoredDecision | null;
 }

@@ -32,6 +32,9 @@ const DEFAULTS = {
   recording_permission: 'not_asked',
   source: 'api',
   skill: null,
+  attempt: 1,
+  timezone: null,
+  customer_zones: null,
 } as const satisfies Partial<CallRecord>;
 
 export function toStoredCall(call: Omit<CallRecord, 'id'>): string {

@@ -16,6 +16,11 @@ export class OutcomeWebhooks {
     private readonly clock: Clock = () => new Date(),
   ) {}
 
+  /** Whether some endpoint asked for `type` (callers skip building the payload otherwise). */
+  wants(type: OutcomeEventType): boolean {
+    return this.endpoints.some((endpoint) => matchesEventFilter(endpoint.events, type));
+  }
+
   /**
    * Queues `type` for every endpoint that asked for it. `eventKey` names the event for good (`42-queued`,
    * `42-rescheduled-1767000000000`): it makes the `webhook-id` (`msg_<eventKey>`) and the job ids, so that

@@ -4,7 +4,11 @@ import { toCallView } from '../calls/callView.js';
 import type { Dialer } from '../dialer/Dialer.js';
 import type { Metrics } from '../observability/Metrics.js';
 import type { CrmEffects } from '../queue/CrmEffects.js';
+import { callZones } from '../lifecycle/callZones.js';
+import { describeDeferral } from '../lifecycle/deferral.js';
+import type { CallingPolicy } from '../schedule/CallingPolicy.js';
 import type { CallEvent, CallRecord, StoredDecision } from '../store/CallRecord.js';
+import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import { eventAt, type CallStore, type FireView } from '../store/CallStore.js';
 import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { describeDecision, type FireEvaluator } from '../policy/FireEvaluator.js';
@@ -16,6 +20,10 @@ export interface FireProcessorDeps {
   dialer: Dialer;
   /** The configured menus (the call object names its menu). */
   menus: readonly MenuConfig[];
+  /** Calling window and business hours: a call outside them when due is moved, not dialled (SPEC 9.3). */
+  calling: CallingPolicy;
+  /** Outcome events (SPEC 9.4). */
+  events: CallEventPublisher;
   metrics: Metrics;
   logger: Logger;
 }
@@ -45,11 +53,51 @@ export class FireProcessor {
     }
     const dueAt = new Date(view.call.scheduled_at);
     if (!view.call.decision && dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return { kind: 'not_due', dueAt };
+    if (!view.call.decision && this.deps.calling.hasRules(view.call.menu_id)) {
+      const check = this.deps.calling.check({ menuId: view.call.menu_id, zones: callZones(view.call) }, now);
+      if (!check.allowed) return this.defer(view.call, check.next, check.reason, now);
+    }
 
     const decided = view.call.decision ? { call: view.call, events: view.events } : await this.decide(view, salesforcePolicy, now);
     if (!decided) return { kind: 'done' };
     await this.carryOut(decided.call, decided.call.decision!, decided.events);
     return { kind: 'done' };
+  }
+
+  /**
+   * Due outside the calling window or business hours (the config changed since it was scheduled): moved to the next
+   * allowed time, still `scheduled` (SPEC 9.3). A cancel or reschedule that came first wins.
+   */
+  private async defer(
+    call: CallRecord,
+    next: Date | null,
+    reason: Parameters<typeof describeDeferral>[0],
+    now: Date,
+  ): Promise<FireOutcome> {
+    const guard = { from: ['scheduled'] as const, refuseWhenFiring: true, ifScheduledAt: call.scheduled_at };
+    if (!next) {
+      // No allowed instant within the horizon: a configuration that never lets the call through. Ended, not kept forever.
+      const ended = await this.deps.calls.update(call.id, {
+        ...guard,
+        to: 'canceled',
+        patch: { fail_reason: 'outside_calling_rules', ends_at: now.toISOString() },
+        events: [{ type: 'canceled', detail: `outside_calling_rules: ${reason}, no allowed time within 14 days` }],
+      });
+      if (ended.result === 'ok') {
+        this.deps.logger.warn({ callId: call.id, reason }, 'callback canceled: no allowed time to call within 14 days');
+        await this.deps.events.publishCurrent('call.canceled', call.id, `${call.id}-canceled`);
+      }
+      return { kind: 'done' };
+    }
+    const moved = await this.deps.calls.update(
+      call.id,
+      { ...guard, patch: { scheduled_at: next.toISOString() }, events: [{ type: 'deferred', detail: describeDeferral(reason, next) }] },
+      now,
+    );
+    if (moved.result !== 'ok') return { kind: 'done' };
+    this.deps.logger.info({ callId: call.id, reason, until: next.toISOString() }, 'callback deferred');
+    await this.deps.events.publishCurrent('call.deferred', call.id, `${call.id}-deferred-${next.getTime()}`);
+    return { kind: 'not_due', dueAt: next };
   }
 
   /**

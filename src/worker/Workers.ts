@@ -13,6 +13,8 @@ import type { CallStore } from '../store/CallStore.js';
 import type { BulkCancelProcessor } from './BulkCancelProcessor.js';
 import type { CrmEffectProcessor } from './CrmEffectProcessor.js';
 import type { FireProcessor } from './FireProcessor.js';
+import { createWebhookWorker, type WebhookDeliveryProcessor } from './WebhookDeliveryProcessor.js';
+import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 
 export interface WorkerTuning {
   concurrency: number;
@@ -36,8 +38,10 @@ export interface WorkersOptions {
   prefix: string;
   tuning: WorkerTuning;
   /** The fire queues (one a store shard), with the call store that ends a call whose fire job failed for good. */
-  fire?: { processor: FireProcessor; calls: CallStore; queueNames: readonly string[] };
+  fire?: { processor: FireProcessor; calls: CallStore; queueNames: readonly string[]; events: CallEventPublisher };
   effects?: CrmEffectProcessor;
+  /** Outcome webhook deliveries (SPEC 9.4), when endpoints are configured. */
+  webhooks?: WebhookDeliveryProcessor;
   bulkCancel?: BulkCancelProcessor;
   logger: Logger;
 }
@@ -51,7 +55,7 @@ export class Workers {
   private readonly logger: Logger;
 
   constructor(options: WorkersOptions) {
-    const { connection, prefix, tuning, fire, effects, bulkCancel } = options;
+    const { connection, prefix, tuning, fire, effects, bulkCancel, webhooks } = options;
     this.logger = options.logger;
     const common = {
       connection,
@@ -70,11 +74,13 @@ export class Workers {
           ...FIRE_JOBS_KEPT,
           concurrency,
         });
-        fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls).catch(() => undefined));
+        fireWorker.on('failed', (job, err) => void this.onFireFailed(job, err, fire.calls, fire.events).catch(() => undefined));
         this.workers.push(fireWorker);
       }
     }
     if (effects) this.workers.push(this.createEffectsWorker(effects, common, tuning.concurrency));
+    // A receiver that is down only delays its own deliveries: they run in their own queue, never in the fire path.
+    if (webhooks) this.workers.push(createWebhookWorker(webhooks, { ...common, concurrency: tuning.concurrency }, this.logger));
     if (bulkCancel) {
       this.workers.push(new Worker<BulkCancelJobData>(QUEUE_NAMES.bulkCancel, (job) => bulkCancel.process(job.data.operationId), common));
     }
@@ -112,7 +118,7 @@ export class Workers {
   }
 
   /** After its last retry a fire job that still fails (dialer down for minutes) ends the call as failed. */
-  private async onFireFailed(job: Job<FireJobData> | undefined, err: Error, calls: CallStore): Promise<void> {
+  private async onFireFailed(job: Job<FireJobData> | undefined, err: Error, calls: CallStore, events: CallEventPublisher): Promise<void> {
     if (!job) return;
     // Out of retries, or failed for good by BullMQ itself (e.g. stalled more often than allowed).
     const final = job.attemptsMade >= (job.opts.attempts ?? 1) || err.name === 'UnrecoverableError' || Boolean(job.deferredFailure);
@@ -120,7 +126,7 @@ export class Workers {
     if (!final) return;
     // Watched by the reconciler until the call is ended: should the transition below not happen, it retries the job.
     await calls.needsJobCheck(job.data.callId);
-    await calls.transition(job.data.callId, {
+    const failed = await calls.transition(job.data.callId, {
       from: ['scheduled'],
       to: 'failed',
       patch: {
@@ -131,6 +137,7 @@ export class Workers {
       },
       events: [{ type: 'status', detail: `failed: ${err.message}` }],
     });
+    if (failed.result === 'ok') await events.publish('call.failed', failed.call, `${job.data.callId}-failed`);
   }
 
   async waitUntilReady(): Promise<void> {

@@ -15,6 +15,9 @@ export function newCall(ticket: string, overrides: Partial<NewCall> = {}): NewCa
     recording_permission: 'not_asked',
     source: 'api',
     skill: null,
+    attempt: 1,
+    timezone: null,
+    customer_zones: null,
     ...overrides,
   };
 }

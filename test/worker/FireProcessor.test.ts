@@ -12,6 +12,8 @@ import { CallStore } from '../../src/store/CallStore.js';
 import { SettingsStore } from '../../src/store/SettingsStore.js';
 import { SideEffectLedger } from '../../src/store/SideEffectLedger.js';
 import { FireProcessor } from '../../src/worker/FireProcessor.js';
+import { CallingPolicy } from '../../src/schedule/CallingPolicy.js';
+import { CallEventPublisher } from '../../src/webhooks/CallEventPublisher.js';
 import { capturingLogger } from '../support/captureLogs.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { newCall } from '../support/newCall.js';
@@ -48,6 +50,8 @@ const fire = new FireProcessor({
     },
   },
   menus: testConfig(prefix).menus,
+  calling: new CallingPolicy(testConfig(prefix)),
+  events: new CallEventPublisher(null, calls, [], logger),
   metrics: new Metrics(false),
   logger,
 });

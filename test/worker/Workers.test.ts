@@ -5,6 +5,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { DialerUnavailableError } from '../../src/dialer/Dialer.js';
 import { CallQueues } from '../../src/queue/CallQueues.js';
 import { bullConnection } from '../../src/redisConnections.js';
+import { CallEventPublisher } from '../../src/webhooks/CallEventPublisher.js';
 import { CallStore } from '../../src/store/CallStore.js';
 import type { FireProcessor } from '../../src/worker/FireProcessor.js';
 import { Workers } from '../../src/worker/Workers.js';
@@ -31,7 +32,12 @@ const workers = new Workers({
   connection,
   prefix,
   tuning: { concurrency: 2, stalledIntervalMs: 1000 },
-  fire: { processor: failingFire, calls, queueNames: [QUEUE_NAMES.fire] },
+  fire: {
+    processor: failingFire,
+    calls,
+    queueNames: [QUEUE_NAMES.fire],
+    events: new CallEventPublisher(null, calls, [], pino({ level: 'silent' })),
+  },
   logger: pino({ level: 'silent' }),
 });
 

@@ -1,9 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
-import { maskPhone } from '../../observability/logger.js';
-import { CRM_COMMENTS } from '../../policy/crmComments.js';
-import { duplicateRefusalComment } from '../../policy/decideOnFire.js';
-import type { NewCall } from '../../store/CallRecord.js';
 import { IdempotencyStore } from '../../store/IdempotencyStore.js';
 import { HttpError } from '../HttpError.js';
 import { IDEMPOTENCY_ERRORS, createCallHeadersSchema, listCallsQuerySchema } from '../schemas/callSchemas.js';
@@ -12,50 +8,6 @@ import { parseRequestPart } from '../validation/parseRequestPart.js';
 import { callIdParam, callView, requireCall } from './callParams.js';
 
 const BASE = '/apps/api/v1/calls';
-
-/** Schedules a call (store + delayed job), or refuses it when its record already has a scheduled call. */
-export async function scheduleCall(s: AppServices, call: NewCall, now: Date) {
-  const created = await s.calls.create(call, now);
-  if (!created.created) {
-    // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
-    const comment = duplicateRefusalComment(s.crm.provider);
-    if (comment) await s.effects.requestComment(created.existingCallId, call.ticket_id!, comment, 'refusal');
-    s.logger.info(
-      { ticketId: call.ticket_id, existingCallId: created.existingCallId },
-      'call refused: record already has a scheduled call',
-    );
-    throw new HttpError(409, CRM_COMMENTS.active_call_exists);
-  }
-  try {
-    await s.queues.scheduleFire(created.call.id, new Date(created.call.scheduled_at), now.getTime());
-  } catch (err) {
-    // The client is told 503 and will retry: take the stored call back so that the retry is not refused as a
-    // duplicate. Should even this fail (Redis gone), the worker's reconciler queues the stored call instead.
-    await s.calls
-      .transition(created.call.id, {
-        from: ['scheduled'],
-        to: 'canceled',
-        patch: { fail_reason: 'not_scheduled', fail_details: 'the delayed job could not be stored; the request was answered 503' },
-        events: [{ type: 'canceled', detail: 'not_scheduled' }],
-      })
-      .catch(() => undefined);
-    throw err;
-  }
-  // Not awaited: should it be lost, the reconciler finds the job there and drops the mark itself.
-  void s.calls.jobStored(created.call.id).catch(() => undefined);
-  s.metrics.scheduled.inc({ source: call.source });
-  s.logger.info(
-    {
-      callId: created.call.id,
-      ticketId: call.ticket_id,
-      number: maskPhone(call.end_user_number),
-      scheduledAt: call.scheduled_at,
-      source: call.source,
-    },
-    'call scheduled',
-  );
-  return created.call;
-}
 
 /** Create, read and list (SPEC 3.1). */
 export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
@@ -71,7 +23,7 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
       parentMenuId: async (id) => (await s.calls.get(id))?.menu_id ?? null,
       now,
     });
-    const stored = await scheduleCall(s, call, now);
+    const stored = await s.scheduler.schedule(call, now, 'refuse');
     return { status: 201, body: await callView(s, stored) };
   };
 

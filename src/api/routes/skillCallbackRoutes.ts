@@ -5,7 +5,6 @@ import { HttpError, badRequest } from '../HttpError.js';
 import { SKILL_CALLBACK_ERRORS as E, skillCallbackBodySchema } from '../schemas/skillCallbackSchemas.js';
 import { parseRequestPart } from '../validation/parseRequestPart.js';
 import { toE164 } from '../validation/phoneNumber.js';
-import { scheduleCall } from './callRoutes.js';
 
 /**
  * Xima-style skill callback (SPEC 3.2): a callback due now for a configured skill, through the same worker
@@ -36,8 +35,8 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
 
     const menu = s.config.menus.find((m) => m.id === skill.menuId)!;
     const now = new Date();
-    await scheduleCall(
-      s,
+    // Due now; outside the calling window or business hours it is moved to the next allowed time (SPEC 9.3).
+    await s.scheduler.schedule(
       {
         parent_id: null,
         lang: menu.languages.includes('en') ? 'en' : menu.languages[0]!,
@@ -51,8 +50,10 @@ export function registerSkillCallbackRoutes(app: FastifyInstance, s: AppServices
         recording_permission: 'not_asked',
         source: 'skill',
         skill: skill.name,
+        requestedTimezone: null,
       },
       now,
+      'defer',
     );
     return reply.code(204).send();
   });

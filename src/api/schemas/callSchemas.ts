@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CALL_STATUSES } from '../../store/CallRecord.js';
+import { isValidTimezone } from '../../schedule/customerZones.js';
 import { ISO_639_1 } from '../validation/isoLanguages.js';
 import { BODY_NOT_AN_OBJECT, ID_DIGITS, blankAsAbsent, emptyAsAbsent, errorOption, positiveIdSchema } from './common.js';
 
@@ -25,6 +26,7 @@ export const CREATE_CALL_ERRORS = {
   languageNotAvailable: (lang: string) => `Language '${lang}' is not available`,
   ticketMalformed: 'ticket_id is not well formed',
   recordingInvalid: 'recording_permission is not valid',
+  timezoneInvalid: 'timezone is not valid',
 } as const;
 
 export const IDEMPOTENCY_ERRORS = {
@@ -57,6 +59,15 @@ export const RECORDING_PERMISSIONS = [
  * that field by validateCreateCall, which walks the fields in this order so that the first problem found is
  * the one a client fixes first.
  */
+/** `scheduled_at` of a create or a reschedule: ISO 8601 with an offset (the future is checked against the clock). */
+export const scheduledAtSchema = blankAsAbsent(
+  z
+    .string(requiredOr(E.scheduledAtRequired, E.scheduledAtInvalid))
+    .trim()
+    .regex(ISO_WITH_OFFSET, { ...errorOption(E.scheduledAtInvalid), abort: true })
+    .refine(isRealTime, errorOption(E.scheduledAtInvalid)),
+);
+
 export const createCallBodySchema = z
   .object(
     {
@@ -76,13 +87,11 @@ export const createCallBodySchema = z
         description: "A real phone number, stored in E.164; without a country code it is read in the config's `defaultRegion`.",
         example: '+1 859-657-9625',
       }),
-      scheduled_at: blankAsAbsent(
-        z
-          .string(requiredOr(E.scheduledAtRequired, E.scheduledAtInvalid))
-          .trim()
-          .regex(ISO_WITH_OFFSET, { ...errorOption(E.scheduledAtInvalid), abort: true })
-          .refine(isRealTime, errorOption(E.scheduledAtInvalid)),
-      ).meta({ description: 'ISO 8601 with an offset, in the future.', format: 'date-time', example: '2030-01-01T10:00:00+02:00' }),
+      scheduled_at: scheduledAtSchema.meta({
+        description: 'ISO 8601 with an offset, in the future.',
+        format: 'date-time',
+        example: '2030-01-01T10:00:00+02:00',
+      }),
       lang: z
         .preprocess((v) => v ?? undefined, z.enum([...ISO_639_1] as [string, ...string[]], errorOption(E.languageNotFound)).default('en'))
         .meta({ description: 'ISO 639-1, enabled on the menu.' }),
@@ -104,6 +113,13 @@ export const createCallBodySchema = z
           z.enum(RECORDING_PERMISSIONS, errorOption(E.recordingInvalid)).default('recording_permission_not_asked'),
         )
         .meta({ description: 'Whether the customer agreed to be recorded.' }),
+      timezone: blankAsAbsent(
+        z.string(errorOption(E.timezoneInvalid)).refine(isValidTimezone, errorOption(E.timezoneInvalid)).nullish(),
+      ).meta({
+        description:
+          "The customer's IANA time zone, for the calling window (SPEC 9.3). Without it: the number's zone(s), else the config's `defaultTimezone`.",
+        example: 'America/Chicago',
+      }),
     },
     errorOption(BODY_NOT_AN_OBJECT),
   )

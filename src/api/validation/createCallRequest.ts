@@ -1,6 +1,7 @@
 import type { z } from 'zod';
 import type { MenuConfig } from '../../config/schema.js';
-import type { NewCall, RecordingPermission } from '../../store/CallRecord.js';
+import type { ScheduleRequest } from '../../lifecycle/CallScheduler.js';
+import type { RecordingPermission } from '../../store/CallRecord.js';
 import { badRequest } from '../HttpError.js';
 import {
   CREATE_CALL_ERRORS as E,
@@ -37,7 +38,7 @@ const RECORDING: Record<(typeof RECORDING_PERMISSIONS)[number], RecordingPermiss
  * A whole-body parse would report a later field's shape before an earlier field's menu or parent problem.
  * Returns the call to store; throws HttpError(400) for the first problem found.
  */
-export async function validateCreateCall(rawBody: unknown, ctx: CreateCallContext): Promise<NewCall> {
+export async function validateCreateCall(rawBody: unknown, ctx: CreateCallContext): Promise<ScheduleRequest> {
   const body = parseRequestPart(anyJsonObject, rawBody);
   const field = <K extends keyof CreateCallFields>(name: K): z.output<CreateCallFields[K]> =>
     parseRequestPart(createCallBodySchema.shape[name], body[name]) as z.output<CreateCallFields[K]>;
@@ -65,6 +66,7 @@ export async function validateCreateCall(rawBody: unknown, ctx: CreateCallContex
   if (ticketId !== null && !ctx.isValidTicketId(ticketId)) throw badRequest(E.ticketMalformed);
 
   const recording = RECORDING[field('recording_permission')];
+  const requestedTimezone = field('timezone') ?? null;
 
   return {
     parent_id: parentId,
@@ -79,6 +81,7 @@ export async function validateCreateCall(rawBody: unknown, ctx: CreateCallContex
     recording_permission: recording,
     source: 'api',
     skill: null,
+    requestedTimezone,
   };
 }
 
