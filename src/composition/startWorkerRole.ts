@@ -55,11 +55,12 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
     policy: stores.settings,
     logger,
   });
+  const dialer = options.dialer ?? createDialer(config, logger);
   const fire = new FireProcessor({
     calls: stores.calls,
     evaluator,
     effects,
-    dialer: options.dialer ?? createDialer(config, logger),
+    dialer,
     menus: config.menus,
     calling: s.calling,
     events,
@@ -87,11 +88,12 @@ export async function startWorkerRole(s: AppServices, options: WorkerRoleOptions
   });
   await workers.waitUntilReady();
 
-  const housekeeping = startHousekeeping(config, stores.calls, queues, new HousekeepingLock(redis, prefix), logger);
+  const housekeeping = startHousekeeping(config, stores.calls, queues, new HousekeepingLock(redis, prefix), logger, events);
   return {
     async stop() {
       housekeeping.forEach((stopTask) => stopTask());
       await workers.close(); // finishes the jobs in flight
+      await dialer.close?.();
       await queues.close();
       redis.disconnect();
     },

@@ -4,6 +4,8 @@ import type { CallView } from '../calls/callView.js';
 export interface Dialer {
   /** Resolves once the dialer has accepted the call; throws DialerUnavailableError otherwise. */
   offer(call: CallView): Promise<void>;
+  /** Lets go of its connections (on shutdown). */
+  close?(): Promise<void>;
 }
 
 /** The dialer did not accept the call (network error, timeout, non-2xx) after the inline retries. */

@@ -1,6 +1,6 @@
 import { createHmac } from 'node:crypto';
-import axios, { type AxiosInstance } from 'axios';
 import type { Logger } from 'pino';
+import { Pool } from 'undici';
 import type { CallView } from '../calls/callView.js';
 import { DialerUnavailableError, type Dialer } from './Dialer.js';
 
@@ -23,13 +23,21 @@ const INLINE_ATTEMPTS = 3;
  * A few quick retries here; beyond that the fire job's own retries take over.
  */
 export class WebhookDialer implements Dialer {
-  private readonly http: AxiosInstance;
+  /** Keep-alive connections to the dialer, reused by every offer (many calls are handed over at once in a burst). */
+  private readonly pool: Pool;
+  private readonly path: string;
 
   constructor(
     private readonly config: WebhookDialerConfig,
     private readonly logger: Logger,
   ) {
-    this.http = axios.create({ timeout: config.timeoutMs, validateStatus: () => true, maxRedirects: 0 });
+    const url = new URL(config.url);
+    this.path = `${url.pathname}${url.search}`;
+    this.pool = new Pool(url.origin, { connections: 64, headersTimeout: config.timeoutMs, bodyTimeout: config.timeoutMs });
+  }
+
+  async close(): Promise<void> {
+    await this.pool.close();
   }
 
   async offer(call: CallView): Promise<void> {
@@ -42,9 +50,10 @@ export class WebhookDialer implements Dialer {
     let lastProblem = '';
     for (let attempt = 1; attempt <= INLINE_ATTEMPTS; attempt += 1) {
       try {
-        const res = await this.http.post(this.config.url, body, { headers, transformRequest: [(d: string) => d] });
-        if (res.status >= 200 && res.status < 300) return;
-        lastProblem = `dialer answered ${res.status}`;
+        const res = await this.pool.request({ method: 'POST', path: this.path, headers, body, signal: AbortSignal.timeout(this.config.timeoutMs) });
+        await res.body.dump(); // the connection goes back to the pool only once the answer is read
+        if (res.statusCode >= 200 && res.statusCode < 300) return;
+        lastProblem = `dialer answered ${res.statusCode}`;
       } catch (err) {
         lastProblem = `dialer not reachable: ${(err as Error).message}`;
       }

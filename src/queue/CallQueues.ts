@@ -2,6 +2,7 @@ import { Queue, type ConnectionOptions } from 'bullmq';
 import type { CrmCommentKey } from '../policy/crmComments.js';
 import { StoreShards } from '../store/storeKeys.js';
 import { QUEUE_NAMES, fireJobId, fireQueueName } from './queueNames.js';
+import { CRM_EFFECT_ATTEMPTS } from './retryForADay.js';
 import { createWebhookQueue, type WebhookJobData } from './WebhookQueue.js';
 
 export interface FireJobData {
@@ -21,15 +22,6 @@ const DAY_S = 24 * 60 * 60;
 
 /** Finished fire jobs are kept a day (at most 10,000), failed ones a week: set on the fire worker. */
 export const FIRE_JOBS_KEPT = { removeOnComplete: { age: DAY_S, count: 10_000 }, removeOnFail: { age: 7 * DAY_S } };
-
-/** Side effects are retried for 24 hours; the backoff (5 s doubling, capped at 5 min) makes ~300 tries. */
-export const CRM_EFFECT_ATTEMPTS = 400;
-export const CRM_EFFECT_GIVE_UP_MS = 24 * 60 * 60 * 1000;
-
-/** First retry within 5 s, doubling, at most 5 minutes between tries (SPEC section 4). */
-export function crmEffectBackoffMs(attemptsMade: number): number {
-  return Math.min(5000 * 2 ** Math.max(0, attemptsMade - 1), 5 * 60 * 1000);
-}
 
 /** Producers for the queues: one fire queue per store shard, the CRM side-effect queue, bulk cancels. Workers live in src/worker. */
 export class CallQueues {
@@ -139,3 +131,5 @@ export class CallQueues {
     await Promise.all(this.all().map((q) => q.close()));
   }
 }
+
+export { CRM_EFFECT_ATTEMPTS, CRM_EFFECT_GIVE_UP_MS, crmEffectBackoffMs } from './retryForADay.js';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { Queue, type ConnectionOptions, type JobsOptions } from 'bullmq';
-import { CRM_EFFECT_ATTEMPTS } from './CallQueues.js';
+import { CRM_EFFECT_ATTEMPTS } from './retryForADay.js';
 
 /** The outcome-webhook deliveries (SPEC 9.4): one job per event and endpoint. Hash-tagged like every queue. */
 export const WEBHOOK_QUEUE_NAME = '{webhooks}';

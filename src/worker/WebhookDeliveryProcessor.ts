@@ -3,7 +3,7 @@ import axios, { type AxiosInstance } from 'axios';
 import { UnrecoverableError, Worker, type WorkerOptions } from 'bullmq';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
-import { CRM_EFFECT_GIVE_UP_MS, crmEffectBackoffMs } from '../queue/CallQueues.js';
+import { CRM_EFFECT_GIVE_UP_MS, crmEffectBackoffMs } from '../queue/retryForADay.js';
 import { WEBHOOK_QUEUE_NAME, type WebhookJobData } from '../queue/WebhookQueue.js';
 import type { Clock, WebhookEndpoint } from '../webhooks/WebhookEndpoint.js';
 
