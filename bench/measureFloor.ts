@@ -21,7 +21,7 @@ export interface FloorFigures {
   noop: RequestFigures;
   /** Raw BullMQ `queue.add` of delayed jobs (due in an hour). */
   adds: RequestFigures;
-  /** Raw BullMQ: due → processor start, worker concurrency as the product's. */
+  /** Raw BullMQ: due → processor start, worker concurrency 100 (issue 9's floor). */
   burst: BurstFigures;
   steady: SteadyFigures;
 }

@@ -39,7 +39,7 @@ type SlowCrmFigures = Pick<ThroughputFigures, 'burst' | 'crmReadsPerCallback'>;
  * The product next to its floor, on the bench's Redis (shards 1), each side measured by the same code
  * (measureThroughput.ts) with the same warm-up:
  * - floor: a no-op node:http server driven by the product's API client; raw BullMQ `queue.add`, a raw burst due at
- *   one instant and a raw steady stream (due → processor start, worker concurrency as the product's);
+ *   one instant and a raw steady stream (due → processor start, worker concurrency 100);
  * - product: POST /calls, a burst due at one instant and a steady stream (scheduled_at → dialer), an in-memory
  *   Zendesk stand-in answering at once; then a burst on a fresh process whose CRM answers CRM_DELAY_MS late;
  * - Redis commands (INFO commandstats) and CPU time of the bench process, per create and per fired callback;
