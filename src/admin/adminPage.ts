@@ -2,43 +2,21 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../AppServices.js';
 import type { PolicyChange } from '../store/SettingsStore.js';
 import { ADMIN_ASSETS_PATH, registerAdminAssets } from './adminAssets.js';
+import { callingRulesOverview, renderCallingRules, type CallingRulesOverview } from './callingRulesSection.js';
+import { Markup, NOTHING, markup } from './Markup.js';
 import { POLICY_VALUES, POLICY_WORDING, type PolicyValue } from './policyWording.js';
 
 /**
- * The admin page at /admin: a static HTML page rendered with the current policy and the last changes, plus a
- * script and a style sheet (src/admin/public, served from /admin/assets) that save through the admin API and
- * run the dry run. The HTML is built with `markup`, which escapes every value put into it.
+ * The admin page at /admin: a static HTML page rendered with the current policy, the last changes and the calling
+ * rules in force (read-only), plus a script and a style sheet (src/admin/public, served from /admin/assets) that
+ * save through the admin API and run the dry run. The HTML is built with `markup`, which escapes every value put into it.
  */
 
 export const ADMIN_PAGE_PATH = '/admin';
 const HISTORY_ON_PAGE = 10;
 
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
-// Every attribute on the page is double-quoted, so an apostrophe needs no escaping: the portal's wording
-// ("Don't check record status. ...") then appears in the HTML exactly as written.
-export const escapeHtml = (text: string | number) => String(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!);
-
-/** HTML built by `markup`: put into another `markup` template as it is, not escaped twice. */
-export class Markup {
-  constructor(readonly html: string) {}
-  toString(): string {
-    return this.html;
-  }
-}
-
-type MarkupValue = string | number | Markup | readonly Markup[];
-
-/**
- * A template tag that escapes every interpolated value (text or attribute) except the fragments it built
- * itself. (Not named `html`, which Prettier would reformat as HTML, changing the page's markup.)
- */
-export function markup(strings: TemplateStringsArray, ...values: MarkupValue[]): Markup {
-  const render = (v: MarkupValue): string =>
-    v instanceof Markup ? v.html : typeof v === 'object' ? v.map(render).join('') : escapeHtml(v);
-  return new Markup(strings.reduce((out, s, i) => out + render(values[i - 1]!) + s));
-}
-
-const NOTHING = markup``;
+// Kept exported from here: the page's tests and callers know them by this module.
+export { Markup, escapeHtml, markup } from './Markup.js';
 
 /** "2024-05-01T10:00:00.000Z" → "2024-05-01 10:00:00 UTC" (the page's script formats the same way). */
 export const formatTime = (iso: string) => iso.replace('T', ' ').replace(/(\.\d+)?Z$/, ' UTC');
@@ -67,7 +45,15 @@ function historyRows(changes: PolicyChange[]): Markup[] {
   );
 }
 
-export function renderAdminPage(opts: { user: string; policy: PolicyValue; history: PolicyChange[]; crmProvider: string }): string {
+export interface AdminPageContent {
+  user: string;
+  policy: PolicyValue;
+  history: PolicyChange[];
+  crmProvider: string;
+  calling: CallingRulesOverview;
+}
+
+export function renderAdminPage(opts: AdminPageContent): string {
   const options = POLICY_VALUES.map(
     (v) => markup`
           <label class="option">
@@ -140,7 +126,7 @@ export function renderAdminPage(opts: { user: string; policy: PolicyValue; histo
       </form>
       <div id="explain-result" class="result" aria-live="polite"></div>
     </section>
-  </main>
+${renderCallingRules(opts.calling)}  </main>
 </body>
 </html>
 `.html;
@@ -150,7 +136,13 @@ export function renderAdminPage(opts: { user: string; policy: PolicyValue; histo
 export function registerAdminPage(app: FastifyInstance, s: AppServices): void {
   const page = async (request: FastifyRequest, reply: FastifyReply) => {
     const [policy, history] = await Promise.all([s.settings.getClosedRecordPolicy(), s.settings.history(HISTORY_ON_PAGE)]);
-    const html = renderAdminPage({ user: request.principal ?? '', policy, history, crmProvider: s.crm.provider });
+    const html = renderAdminPage({
+      user: request.principal ?? '',
+      policy,
+      history,
+      crmProvider: s.crm.provider,
+      calling: callingRulesOverview(s.config, s.calling),
+    });
     return reply
       .type('text/html; charset=utf-8')
       .header('Content-Security-Policy', CSP)

@@ -8,6 +8,7 @@ import { installJsonBodyParser } from './jsonBodyParser.js';
 import { LingeringClose, type LingeringCloseBounds } from './LingeringClose.js';
 import { registerApiReference } from './openapi/registerApiReference.js';
 import { registerCallCancelRoutes } from './routes/callCancelRoutes.js';
+import { registerCallRescheduleRoutes } from './routes/callRescheduleRoutes.js';
 import { registerCallRoutes } from './routes/callRoutes.js';
 import { registerCallUpdateRoutes } from './routes/callUpdateRoutes.js';
 import { registerHealthRoutes } from './routes/healthRoutes.js';
@@ -112,6 +113,7 @@ export async function buildServer(s: AppServices, extraRoutes: RouteModule[] = [
     api.addHook('onRequest', basicAuthHook(apiUsers, 'callback-orchestrator API'));
     registerCallRoutes(api, s);
     registerCallCancelRoutes(api, s);
+    registerCallRescheduleRoutes(api, s);
     registerCallUpdateRoutes(api, s);
     done();
   });

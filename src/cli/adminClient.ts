@@ -1,6 +1,7 @@
 /**
- * A small client of the admin API (SPEC 3.3) for the command-line tool. Uses Node's global fetch. Every failure
- * is an AdminClientError whose message is one line saying what failed, for the user to act on.
+ * A small client of the admin API (SPEC 3.3) for the command-line tool (its `request` also carries the Call API
+ * client's requests). Uses Node's global fetch. Every failure is an AdminClientError whose message is one line
+ * saying what failed, for the user to act on.
  */
 
 export interface Connection {
@@ -9,7 +10,17 @@ export interface Connection {
   user?: string;
   password?: string;
   timeoutMs?: number;
+  /** Where the user gives these credentials, for the 401 message (the admin user's by default). */
+  credentialSource?: CredentialSource;
 }
+
+/** The flags and environment variables that carry one kind of credentials. */
+export interface CredentialSource {
+  flags: readonly [user: string, password: string];
+  env: readonly [user: string, password: string];
+}
+
+export const ADMIN_CREDENTIALS: CredentialSource = { flags: ['--user', '--password'], env: ['CBO_ADMIN_USER', 'CBO_ADMIN_PASSWORD'] };
 
 export interface CrmSettings {
   salesforce: { closedRecordPolicy: string };
@@ -47,6 +58,7 @@ export class AdminClient {
   private readonly user: string | undefined;
   private readonly password: string | undefined;
   private readonly timeoutMs: number;
+  private readonly credentialSource: CredentialSource;
 
   constructor(conn: Connection) {
     let base: URL;
@@ -66,6 +78,7 @@ export class AdminClient {
     if (!base.pathname.endsWith('/')) base.pathname += '/';
     this.base = base;
     this.timeoutMs = conn.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.credentialSource = conn.credentialSource ?? ADMIN_CREDENTIALS;
   }
 
   /** The base URL as shown in messages (without credentials). */
@@ -132,10 +145,11 @@ export class AdminClient {
     );
     const status = `${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
     if (res.status === 401) {
+      const { flags, env } = this.credentialSource;
       const hint =
         this.user === undefined
-          ? 'no credentials given (set --user and --password, or CBO_ADMIN_USER and CBO_ADMIN_PASSWORD)'
-          : `bad credentials for user "${this.user}" (check --user/--password or CBO_ADMIN_USER/CBO_ADMIN_PASSWORD)`;
+          ? `no credentials given (set ${flags[0]} and ${flags[1]}, or ${env[0]} and ${env[1]})`
+          : `bad credentials for user "${this.user}" (check ${flags[0]}/${flags[1]} or ${env[0]}/${env[1]})`;
       throw new AdminClientError(`${status} from ${this.displayUrl}: ${hint}`, 401);
     }
     if (res.status === 403) {

@@ -1,12 +1,14 @@
 import { Command, CommanderError, Option } from 'commander';
 import { POLICY_WORDING } from '../admin/policyWording.js';
 import { AdminClient, AdminClientError, type Explanation, type PolicyChange } from './adminClient.js';
+import { CallApiClient } from './callApiClient.js';
 
 /**
  * `callback-orchestrator <command>` (SPEC 7): talks to a running instance's admin API.
  * Connection from --url / --user / --password, or CBO_URL (default http://127.0.0.1:8080), CBO_ADMIN_USER,
- * CBO_ADMIN_PASSWORD. Human-readable output, --json for scripts; any failure is one line on stderr and a
- * non-zero exit code.
+ * CBO_ADMIN_PASSWORD; `calls ...` uses the Call API with an API user's --api-user / --api-password, or
+ * CBO_API_USER, CBO_API_PASSWORD. Human-readable output, --json for scripts; any failure is one line on stderr
+ * and a non-zero exit code.
  */
 
 export const DEFAULT_URL = 'http://127.0.0.1:8080';
@@ -24,6 +26,13 @@ interface GlobalOptions {
   password?: string;
   json?: boolean;
 }
+
+interface ApiUserOptions {
+  apiUser?: string;
+  apiPassword?: string;
+}
+
+const CALL_ID = /^[1-9]\d{0,15}$/;
 
 const wording = (value: string) => (POLICY_WORDING as Record<string, string | undefined>)[value];
 const describePolicy = (value: string) => (wording(value) ? `${value} (${wording(value)})` : value);
@@ -81,7 +90,8 @@ Examples:
   ${NAME} policy set cancel
   ${NAME} policy history --json
   ${NAME} explain 500Hs00001XyZaBIAV
-  ${NAME} explain --call 123`,
+  ${NAME} explain --call 123
+  CBO_API_USER=key CBO_API_PASSWORD=... ${NAME} calls reschedule 123 2030-01-01T10:00:00+02:00`,
     );
 
   const setup = (cmd: Command) => {
@@ -90,6 +100,18 @@ Examples:
       url: o.url ?? (io.env.CBO_URL || DEFAULT_URL),
       user: o.user ?? (io.env.CBO_ADMIN_USER || undefined),
       password: o.password ?? (io.env.CBO_ADMIN_PASSWORD || undefined),
+    });
+    const print = (json: unknown, human: string) => io.stdout.write(o.json ? `${JSON.stringify(json, null, 2)}\n` : human);
+    return { client, print };
+  };
+
+  /** The Call API with an API user's credentials (SPEC 7), and the same output conventions. */
+  const setupCallApi = (cmd: Command) => {
+    const o = cmd.optsWithGlobals<GlobalOptions & ApiUserOptions>();
+    const client = new CallApiClient({
+      url: o.url ?? (io.env.CBO_URL || DEFAULT_URL),
+      user: o.apiUser ?? (io.env.CBO_API_USER || undefined),
+      password: o.apiPassword ?? (io.env.CBO_API_PASSWORD || undefined),
     });
     const print = (json: unknown, human: string) => io.stdout.write(o.json ? `${JSON.stringify(json, null, 2)}\n` : human);
     return { client, print };
@@ -163,6 +185,24 @@ Examples:
       const { client, print } = setup(cmd);
       const x = await client.explain(target);
       print(x, renderExplanation(x, label));
+    });
+
+  const calls = program
+    .command('calls')
+    .description('scheduled calls, through the Call API (with an API user: --api-user / --api-password)');
+
+  calls
+    .command('reschedule')
+    .description('move a scheduled call to another time; it fires once, at the new time')
+    .argument('<id>', 'the call id')
+    .argument('<time>', 'the new time, ISO 8601 with an offset, e.g. 2030-01-01T10:00:00+02:00 or 2030-01-01T08:00:00Z')
+    .addOption(new Option('--api-user <name>', 'API user name (env CBO_API_USER)'))
+    .addOption(new Option('--api-password <password>', 'API password (env CBO_API_PASSWORD; prefer the env var)'))
+    .action(async (id: string, time: string, _opts, cmd: Command) => {
+      if (!CALL_ID.test(id)) throw new AdminClientError(`the call id must be a positive whole number, got "${id}"`);
+      const { client, print } = setupCallApi(cmd);
+      const call = await client.reschedule(Number(id), time);
+      print(call, `call ${call.id} rescheduled to ${call.scheduled_at}\n`);
     });
 
   return program;

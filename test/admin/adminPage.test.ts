@@ -4,6 +4,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAdminPublicDir } from '../../src/admin/adminAssets.js';
 import { markup, renderAdminPage } from '../../src/admin/adminPage.js';
+import { callingRulesOverview } from '../../src/admin/callingRulesSection.js';
 import type { ClosedRecordPolicy } from '../../src/policy/ClosedRecordPolicy.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
 import { startTestApp, waitFor, type TestClient } from '../support/testApp.js';
@@ -49,6 +50,7 @@ describe('GET /admin', () => {
         { at, user: 'u', old: 'reopen', new: 'o' as ClosedRecordPolicy },
       ],
       crmProvider: 'none',
+      calling: callingRulesOverview(t.app.services.config, t.app.services.calling),
     });
     expect(structure(html)).toEqual(structure(harmless));
     expect(html.match(/<script/g)).toHaveLength(1); // the page's own script file

@@ -67,6 +67,7 @@ describe('POST /admin/v1/explain on a closed Salesforce case', () => {
       comment: 'The record was reopened at the time of a scheduled call.',
       fail_reason: null,
       crm_status: 'Closed',
+      calling: null, // the record has no scheduled call: no calling rules to check
     });
     expect(sf.recordIsClosed(id)).toBe(true);
     expect(sf.recordStatus(id)).toBe('Closed');
@@ -84,6 +85,7 @@ describe('POST /admin/v1/explain on a closed Salesforce case', () => {
       comment: 'A scheduled call was canceled because the record is closed.',
       fail_reason: 'record_closed',
       crm_status: 'Closed',
+      calling: null,
     });
     expect(sf.commentsOn(id)).toEqual([]);
   });
@@ -98,6 +100,7 @@ describe('POST /admin/v1/explain on a closed Salesforce case', () => {
       comment: null,
       fail_reason: null,
       crm_status: null,
+      calling: null,
     });
     expect(sf.requests.length).toBe(before);
   });
@@ -112,6 +115,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
       comment: null,
       fail_reason: 'record_not_found',
       crm_status: null,
+      calling: null,
     });
   });
 
@@ -125,6 +129,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
         comment: CRM_COMMENTS.crm_unreachable,
         fail_reason: 'crm_unreachable',
         crm_status: null,
+        calling: null,
       });
     } finally {
       await sf.setMode({ kind: 'normal' });
@@ -136,6 +141,8 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
     const id = sf.addRecord({ id: '', closed: false, status: 'Working' });
     const call = await schedule(id, inMs(60 * 60 * 1000));
     const eventsBefore = (await getCall(call.id)).events;
+    // No calling window or business hours in this config: the record's scheduled call may be placed at any time.
+    const calling = { allowed: true, deferred_until: null, reason: null, timezone: call.timezone };
 
     expect((await explain({ ticket_id: id })).body).toEqual({
       decision: 'skip',
@@ -143,6 +150,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
       comment: 'A scheduled call was not created because the record already has an active scheduled call.',
       fail_reason: 'active_call_exists',
       crm_status: 'Working',
+      calling,
     });
     for (const body of [{ call_id: call.id }, { call_id: String(call.id) }]) {
       expect((await explain(body)).body).toEqual({
@@ -151,6 +159,7 @@ describe('POST /admin/v1/explain, the other outcomes', () => {
         comment: null,
         fail_reason: null,
         crm_status: 'Working',
+        calling,
       });
     }
     const after = await getCall(call.id);

@@ -15,8 +15,9 @@
   /** @typedef {{ at: string, user: string, old: string, new: string }} PolicyChange */
   /** @typedef {{ salesforce: { closedRecordPolicy: string } }} CrmSettings */
   /**
+   * @typedef {{ allowed: boolean, deferred_until: string | null, reason: string | null, timezone: string | null }} CallingCheck
    * @typedef {{ decision: string, reopen: boolean, comment: string | null, fail_reason: string | null,
-   *   crm_status: string | null }} Explanation
+   *   crm_status: string | null, calling?: CallingCheck | null }} Explanation
    */
 
   /**
@@ -213,6 +214,29 @@
     cancel: 'The call would be canceled.',
   };
 
+  /** @type {Record<string, string>} */
+  const BROKEN_RULE = {
+    calling_window: 'outside the calling window',
+    business_hours: 'outside business hours',
+    calling_window_and_business_hours: 'outside the calling window and business hours',
+  };
+
+  /**
+   * The calling rules (SPEC 9.3) for the call now: they are checked before the decision above, so a call outside
+   * them is deferred, not decided.
+   * @param {CallingCheck | null | undefined} calling
+   */
+  function describeCalling(calling) {
+    if (!calling) return 'Not evaluated: there is no scheduled call to check';
+    if (calling.allowed) return 'Allowed now: within the calling window and business hours';
+    const why = calling.reason ? (BROKEN_RULE[calling.reason] ?? calling.reason) : 'outside the calling rules';
+    if (calling.deferred_until) return `Would be deferred until ${formatTime(calling.deferred_until)} (${why})`;
+    return `Would be canceled: ${why} and no allowed time within 14 days`;
+  }
+
+  /** @param {CallingCheck | null | undefined} calling */
+  const describeTimezone = (calling) => (!calling ? '(no call)' : (calling.timezone ?? "(several: the number's zones)"));
+
   /** @param {Explanation} x */
   function showExplanation(x) {
     clear(result);
@@ -220,6 +244,11 @@
       ? 'The record would be reopened, then the call handed to the dialer.'
       : (SUMMARY[x.decision] ?? String(x.decision));
     result.appendChild(el('p', summary, { class: `summary decision-${String(x.decision)}` }));
+    if (x.calling && !x.calling.allowed) {
+      // Not placed now whatever the decision: said next to the summary, not only in the details.
+      const then = x.calling.deferred_until ? '; the decision is made again when it fires then' : '';
+      result.appendChild(el('p', `${describeCalling(x.calling)}${then}.`, { class: 'calling-deferred', id: 'explain-calling-note' }));
+    }
     const dl = el('dl');
     /** @type {Array<[string, unknown, string]>} */
     const rows = [
@@ -228,6 +257,8 @@
       ['Comment', x.comment ?? '(none)', 'explain-comment'],
       ['Fail reason', x.fail_reason ?? '(none)', 'explain-fail-reason'],
       ['CRM status', x.crm_status ?? '(not read)', 'explain-crm-status'],
+      ['Calling rules', describeCalling(x.calling), 'explain-calling'],
+      ['Customer time zone', describeTimezone(x.calling), 'explain-timezone'],
     ];
     for (const [term, value, id] of rows) {
       dl.appendChild(el('dt', term));

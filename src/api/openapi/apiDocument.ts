@@ -3,6 +3,7 @@ import { documentAdminPaths } from './paths/adminPaths.js';
 import { documentApiReferencePaths } from './paths/apiReferencePaths.js';
 import { documentCallCancelPaths } from './paths/callCancelPaths.js';
 import { documentCallPaths } from './paths/callPaths.js';
+import { documentCallReschedulePaths } from './paths/callReschedulePaths.js';
 import { documentCallUpdatePaths } from './paths/callUpdatePaths.js';
 import { documentHealthPaths } from './paths/healthPaths.js';
 import { documentSkillCallbackPaths } from './paths/skillCallbackPaths.js';
@@ -20,6 +21,7 @@ export function buildApiDocument(): ApiDocument {
   registerSecuritySchemes(registry);
   documentCallPaths(registry);
   documentCallCancelPaths(registry);
+  documentCallReschedulePaths(registry);
   documentCallUpdatePaths(registry);
   documentSkillCallbackPaths(registry);
   documentAdminPaths(registry);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { CRM_COMMENTS } from '../../policy/crmComments.js';
+import type { CallingRuleBreach } from '../../schedule/CallingPolicy.js';
 import { BODY_NOT_AN_OBJECT, errorOption, positiveIdSchema } from './common.js';
 
 /** The admin dry run (SPEC 3.3): what would happen if a callback fired now. */
@@ -40,6 +41,41 @@ export const explainBodySchema = z
 
 export const FAIL_REASONS = ['crm_unreachable', 'record_not_found', 'record_closed', 'active_call_exists'] as const;
 
+export const CALLING_RULE_BREACHES = [
+  'calling_window',
+  'business_hours',
+  'calling_window_and_business_hours',
+] as const satisfies readonly CallingRuleBreach[];
+
+/** SPEC 9.3 read for the call now: whether it could be placed, else when the fire step would move it to. */
+export const explainCallingSchema = z.object({
+  allowed: z.boolean().meta({
+    description: 'Whether the calling window and the business hours both hold now (true when the menu has neither)',
+  }),
+  deferred_until: z.iso
+    .datetime()
+    .nullable()
+    .meta({
+      description:
+        'When not allowed: the next allowed time (UTC, with ms), to which a call firing now would be deferred (event `deferred`). ' +
+        'null when allowed, and when no allowed time exists within 14 days (the call would then be canceled with ' +
+        '`fail_reason` `outside_calling_rules`)',
+      example: '2030-01-01T13:00:00.000Z',
+    }),
+  reason: z.enum(CALLING_RULE_BREACHES).nullable().meta({ description: 'The rule broken now; null when allowed' }),
+  timezone: z
+    .string()
+    .nullable()
+    .meta({
+      description:
+        "The call's `timezone`, in which the calling window is read; null when its number maps to several zones " +
+        '(the window is then read in each of them)',
+      example: 'America/New_York',
+    }),
+});
+
+export type ExplainCalling = z.infer<typeof explainCallingSchema>;
+
 export const explanationSchema = z
   .object({
     decision: z.enum(['dial', 'skip', 'cancel']).meta({
@@ -52,6 +88,12 @@ export const explanationSchema = z
       .meta({ description: 'The exact comment that would be written to the record (SPEC section 2)' }),
     fail_reason: z.enum(FAIL_REASONS).nullable(),
     crm_status: z.string().nullable().meta({ description: 'The raw CRM status seen now; null when there was no lookup or no record' }),
+    calling: explainCallingSchema.nullable().meta({
+      description:
+        'The calling window and business hours (SPEC 9.3), checked before the decision when a call fires. For `call_id`, that ' +
+        'call; for `ticket_id`, the call of that record that is `scheduled` now. null when there is no such call: the rules ' +
+        "depend on a call's menu and customer zone, so they are not evaluated",
+    }),
   })
   .meta({ id: 'Explanation' });
 
