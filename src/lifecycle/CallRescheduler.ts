@@ -45,7 +45,7 @@ export class CallRescheduler {
           from: ['scheduled'],
           refuseWhenFiring: true,
           ifScheduledAt: call.scheduled_at,
-          patch: { scheduled_at: newIso },
+          patch: { scheduled_at: newIso, first_scheduled_at: call.first_scheduled_at ?? call.scheduled_at },
           events: [{ type: 'rescheduled', detail: describeReschedule(call.scheduled_at, newIso) }],
         },
         now,

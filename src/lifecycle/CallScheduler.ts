@@ -14,7 +14,7 @@ import { DuplicateScheduledCallError, OutsideCallingRulesError } from './errors.
 import { describeDeferral } from './deferral.js';
 
 /** A call to schedule, as the API, the skill callback or a retry asks for it (its zone is worked out here). */
-export type ScheduleRequest = Omit<NewCall, 'timezone' | 'customer_zones' | 'attempt'> & {
+export type ScheduleRequest = Omit<NewCall, 'timezone' | 'customer_zones' | 'attempt' | 'first_scheduled_at'> & {
   /** The request's `timezone` (validated), else null: the number's zone(s) or `defaultTimezone` are used. */
   requestedTimezone: string | null;
   attempt?: number;
@@ -25,6 +25,14 @@ export type ScheduleRequest = Omit<NewCall, 'timezone' | 'customer_zones' | 'att
  * is told (`refuse`, a 400 with the next allowed time); a callback due now or a retry is moved there (`defer`).
  */
 export type OutsideRules = 'refuse' | 'defer';
+
+export interface ScheduleOptions {
+  /**
+   * Whether a refusal by the duplicate guard writes the record's "already has an active scheduled call" comment
+   * (default true: SPEC 3.1, a request was refused). A retry nobody asked for turns it off (see RetryPlanner).
+   */
+  commentOnRefusal?: boolean;
+}
 
 export interface CallSchedulerDeps {
   calls: CallStore;
@@ -44,7 +52,7 @@ export interface CallSchedulerDeps {
 export class CallScheduler {
   constructor(private readonly deps: CallSchedulerDeps) {}
 
-  async schedule(request: ScheduleRequest, now: Date, outside: OutsideRules): Promise<CallRecord> {
+  async schedule(request: ScheduleRequest, now: Date, outside: OutsideRules, options: ScheduleOptions = {}): Promise<CallRecord> {
     const { calling } = this.deps;
     const { requestedTimezone, attempt = 1, ...fields } = request;
     const zone = await calling.customerTimezone({ menuId: fields.menu_id, e164: fields.end_user_number, requested: requestedTimezone });
@@ -64,8 +72,9 @@ export class CallScheduler {
       attempt,
       timezone: zone.timezone,
       customer_zones: zone.timezone === null ? zone.zones : null,
+      first_scheduled_at: deferral ? fields.scheduled_at : null,
     };
-    const created = await this.store(call, now);
+    const created = await this.store(call, now, options.commentOnRefusal ?? true);
     if (deferral) await this.deps.calls.appendEvent(created.id, 'deferred', deferral, now);
     this.deps.metrics.scheduled.inc({ source: call.source });
     this.deps.logger.info(
@@ -86,12 +95,12 @@ export class CallScheduler {
   }
 
   /** Stores the call and its delayed job, or refuses it when its record already has a scheduled call. */
-  private async store(call: NewCall, now: Date): Promise<CallRecord> {
+  private async store(call: NewCall, now: Date, commentOnRefusal: boolean): Promise<CallRecord> {
     const { calls, queues } = this.deps;
     const created = await calls.create(call, now);
     if (!created.created) {
       // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
-      const comment = duplicateRefusalComment(this.deps.crmProvider);
+      const comment = commentOnRefusal ? duplicateRefusalComment(this.deps.crmProvider) : null;
       if (comment) await this.deps.effects.requestComment(created.existingCallId, call.ticket_id!, comment, 'refusal');
       this.deps.logger.info(
         { ticketId: call.ticket_id, existingCallId: created.existingCallId },

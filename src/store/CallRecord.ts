@@ -60,6 +60,8 @@ export interface CallRecord {
    * exactly one, null when it maps to several (then `customer_zones` lists them), else `defaultTimezone`.
    */
   timezone: string | null;
+  /** The time first asked for, once a reschedule or a deferral has moved `scheduled_at` (null until then). */
+  first_scheduled_at: string | null;
   /** The number's zones when it maps to several: the calling window must hold in each of them. */
   customer_zones: string[] | null;
   /** Set once the fire job has decided: from then on the call can no longer be canceled or rescheduled. */

@@ -35,6 +35,7 @@ const DEFAULTS = {
   attempt: 1,
   timezone: null,
   customer_zones: null,
+  first_scheduled_at: null,
 } as const satisfies Partial<CallRecord>;
 
 export function toStoredCall(call: Omit<CallRecord, 'id'>): string {

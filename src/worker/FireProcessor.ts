@@ -31,6 +31,9 @@ export interface FireProcessorDeps {
 /** What became of a fire job: done (whatever the outcome), or the call is not due yet (it was moved later). */
 export type FireOutcome = { kind: 'done' } | { kind: 'not_due'; dueAt: Date };
 
+/** What a call's implicit `scheduled` event keeps showing once its time has been moved. */
+const firstScheduledAt = (call: CallRecord) => call.first_scheduled_at ?? call.scheduled_at;
+
 /** BullMQ may start a delayed job a little before its time by our clock; earlier than this means it was moved. */
 const EARLY_TOLERANCE_MS = 1000;
 
@@ -54,14 +57,29 @@ export class FireProcessor {
     const dueAt = new Date(view.call.scheduled_at);
     if (!view.call.decision && dueAt.getTime() > now.getTime() + EARLY_TOLERANCE_MS) return { kind: 'not_due', dueAt };
     if (!view.call.decision && this.deps.calling.hasRules(view.call.menu_id)) {
-      const check = this.deps.calling.check({ menuId: view.call.menu_id, zones: callZones(view.call) }, now);
+      // Judged at the due time when the job starts a little early: a call due at a window's opening is not outside it.
+      const at = new Date(Math.max(now.getTime(), dueAt.getTime()));
+      const check = this.deps.calling.check({ menuId: view.call.menu_id, zones: await this.customerZones(view.call) }, at);
       if (!check.allowed) return this.defer(view.call, check.next, check.reason, now);
     }
 
     const decided = view.call.decision ? { call: view.call, events: view.events } : await this.decide(view, salesforcePolicy, now);
+    if (decided === 'rescheduled') return this.followReschedule(callId);
     if (!decided) return { kind: 'done' };
     await this.carryOut(decided.call, decided.call.decision!, decided.events);
     return { kind: 'done' };
+  }
+
+  /**
+   * The zones the window is read in. A number with several zones was stored with all of them, judged against the
+   * window in force then; should today's window hold at no instant in all of them, SPEC 9.3 reads it in
+   * defaultTimezone (without this, a config change would cancel such a call instead of deferring it).
+   */
+  private async customerZones(call: CallRecord): Promise<string[]> {
+    const zones = callZones(call);
+    if (zones.length <= 1) return zones;
+    const current = await this.deps.calling.customerTimezone({ menuId: call.menu_id, e164: call.end_user_number, requested: null });
+    return current.zones;
   }
 
   /**
@@ -91,9 +109,14 @@ export class FireProcessor {
     }
     const moved = await this.deps.calls.update(
       call.id,
-      { ...guard, patch: { scheduled_at: next.toISOString() }, events: [{ type: 'deferred', detail: describeDeferral(reason, next) }] },
+      {
+        ...guard,
+        patch: { scheduled_at: next.toISOString(), first_scheduled_at: firstScheduledAt(call) },
+        events: [{ type: 'deferred', detail: describeDeferral(reason, next) }],
+      },
       now,
     );
+    if (moved.result === 'conflict' && moved.status === 'rescheduled') return this.followReschedule(call.id);
     if (moved.result !== 'ok') return { kind: 'done' };
     this.deps.logger.info({ callId: call.id, reason, until: next.toISOString() }, 'callback deferred');
     await this.deps.events.publishCurrent('call.deferred', call.id, `${call.id}-deferred-${next.getTime()}`);
@@ -108,7 +131,7 @@ export class FireProcessor {
     view: FireView,
     salesforcePolicy: ClosedRecordPolicy,
     now: Date,
-  ): Promise<{ call: CallRecord; events: CallEvent[] } | null> {
+  ): Promise<{ call: CallRecord; events: CallEvent[] } | 'rescheduled' | null> {
     const { call } = view;
     const evaluation = await this.deps.evaluator.evaluate(call.ticket_id, call.id, { salesforcePolicy, activeCallIds: view.activeCallIds });
     const stored: StoredDecision = { ...evaluation.decision, crmStatus: evaluation.crmStatus };
@@ -125,11 +148,21 @@ export class FireProcessor {
     );
     if (saved.result !== 'ok') {
       this.deps.logger.debug({ callId: call.id, result: saved.result }, 'fire: the call changed before the decision was stored');
-      return null;
+      return saved.result === 'conflict' && saved.status === 'rescheduled' ? 'rescheduled' : null;
     }
     this.deps.metrics.fireLag.observe(Math.max(0, now.getTime() - Date.parse(call.scheduled_at)) / 1000);
     this.deps.metrics.fired.inc({ outcome: stored.action, fail_reason: stored.failReason ?? 'none' });
     return { call: { ...call, decision: stored, firing: true }, events: [...view.events, ...newEvents.map((e) => eventAt(decidedAt, e))] };
+  }
+
+  /**
+   * The call was rescheduled after this step read it. Its job is running, so the reschedule could not move it:
+   * the job follows the call to its new time here (ending it would leave the call with no job, never dialled).
+   */
+  private async followReschedule(callId: number): Promise<FireOutcome> {
+    const call = await this.deps.calls.get(callId);
+    if (call?.status !== 'scheduled' || call.firing) return { kind: 'done' };
+    return { kind: 'not_due', dueAt: new Date(call.scheduled_at) };
   }
 
   private async carryOut(call: CallRecord, decision: StoredDecision, events: CallEvent[]): Promise<void> {
@@ -157,6 +190,7 @@ export class FireProcessor {
           { callId, ticketId: call.ticket_id, outcome: 'dial', reopen: decision.reopen },
           'callback handed to the dialer',
         );
+        await this.deps.events.publishCurrent('call.queued', callId, `${callId}-queued`);
       }
       return;
     }
@@ -172,6 +206,7 @@ export class FireProcessor {
         { callId, ticketId: call.ticket_id, outcome: decision.action, failReason: decision.failReason },
         'callback not dialed',
       );
+      await this.deps.events.publishCurrent('call.canceled', callId, `${callId}-canceled`);
     }
   }
 }

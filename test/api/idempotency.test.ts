@@ -57,6 +57,26 @@ describe('Idempotency-Key on POST /apps/api/v1/calls', () => {
     expect(await replay.text()).toBe(firstText);
   });
 
+  it('replays a duplicate-guard 409 under its key, even once the record is free again', async () => {
+    const ticket = 'IDEM-DUP-1';
+    const existing = await post(callBody({ ticket_id: ticket }));
+    expect(existing.status).toBe(201);
+    const key = randomUUID();
+    const body = callBody({ ticket_id: ticket });
+    const refused = await post(body, key);
+    expect(refused.status).toBe(409);
+    const refusedText = await refused.text();
+
+    // The record's scheduled call goes away: a new request would now be created, but the key still answers 409.
+    const { id } = await jsonBody<Call>(existing);
+    expect((await t.api('PATCH', `${CALLS}/scheduled/${id}/cancel`)).status).toBe(200);
+    const before = await totalCalls(t, `ticket_id=${ticket}`);
+    const replay = await post(body, key);
+    expect(replay.status).toBe(409);
+    expect(await replay.text()).toBe(refusedText);
+    expect(await totalCalls(t, `ticket_id=${ticket}`)).toBe(before);
+  });
+
   it('a retry that lists the same fields in another order is the same request', async () => {
     const key = randomUUID();
     const body = callBody({ ticket_id: 'IDEM-ORDER' });

@@ -18,6 +18,7 @@ export function newCall(ticket: string, overrides: Partial<NewCall> = {}): NewCa
     attempt: 1,
     timezone: null,
     customer_zones: null,
+    first_scheduled_at: null,
     ...overrides,
   };
 }

@@ -1,5 +1,8 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { AppServices } from '../../AppServices.js';
+import { toCallView } from '../../calls/callView.js';
+import { CallRefusedError } from '../../lifecycle/errors.js';
+import { callEvents } from '../../store/CallStore.js';
 import { IdempotencyStore } from '../../store/IdempotencyStore.js';
 import { HttpError } from '../HttpError.js';
 import { IDEMPOTENCY_ERRORS, createCallHeadersSchema, listCallsQuerySchema } from '../schemas/callSchemas.js';
@@ -24,7 +27,8 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
       now,
     });
     const stored = await s.scheduler.schedule(call, now, 'refuse');
-    return { status: 201, body: await callView(s, stored) };
+    // A call just created (and never deferred: refused instead) has only its implicit `scheduled` event: no read.
+    return { status: 201, body: toCallView(stored, callEvents(stored, []), s.config.menus) };
   };
 
   app.post(BASE, async (request, reply) => {
@@ -42,8 +46,10 @@ export function registerCallRoutes(app: FastifyInstance, s: AppServices): void {
       await s.idempotency.complete(scope, key, fingerprint, result);
       return send(reply, result);
     } catch (err) {
-      if (err instanceof HttpError && err.status < 500) {
-        await s.idempotency.complete(scope, key, fingerprint, { status: err.status, body: { message: err.message } });
+      // A refusal (bad input, the duplicate guard, outside the calling rules) is the answer to replay; a 5xx is not.
+      const status = err instanceof HttpError ? err.status : err instanceof CallRefusedError ? err.statusCode : 500;
+      if (status < 500) {
+        await s.idempotency.complete(scope, key, fingerprint, { status, body: { message: (err as Error).message } });
       } else {
         await s.idempotency.release(scope, key).catch(() => undefined);
       }

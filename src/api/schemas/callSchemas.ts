@@ -113,8 +113,9 @@ export const createCallBodySchema = z
           z.enum(RECORDING_PERMISSIONS, errorOption(E.recordingInvalid)).default('recording_permission_not_asked'),
         )
         .meta({ description: 'Whether the customer agreed to be recorded.' }),
+      // Trimmed like the other text fields: blankAsAbsent already reads "  " as not given, so " UTC" is "UTC".
       timezone: blankAsAbsent(
-        z.string(errorOption(E.timezoneInvalid)).refine(isValidTimezone, errorOption(E.timezoneInvalid)).nullish(),
+        z.string(errorOption(E.timezoneInvalid)).trim().refine(isValidTimezone, errorOption(E.timezoneInvalid)).nullish(),
       ).meta({
         description:
           "The customer's IANA time zone, for the calling window (SPEC 9.3). Without it: the number's zone(s), else the config's `defaultTimezone`.",
