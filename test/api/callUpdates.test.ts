@@ -62,10 +62,11 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
     ]);
     expect(await getCall(t, call!.id)).toEqual(finished);
 
-    // finished is final: no status at all can follow it.
-    for (const status of ['queued', 'assigned', 'connecting', 'connected', 'finished', 'failed', 'scheduled', 'canceled']) {
+    // finished is final: no other status can follow it; the same report again is answered as the first was.
+    for (const status of ['queued', 'assigned', 'connecting', 'connected', 'failed', 'scheduled', 'canceled']) {
       await expectError(await report(call!.id, { status }), 409);
     }
+    expect(await moveTo(call!.id, 'finished')).toEqual(finished);
     expect(await getCall(t, call!.id)).toEqual(finished);
   });
 
@@ -92,9 +93,12 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
     }
     const [first] = calls;
     const failed = await getCall(t, first!.id);
+    // A different report is a 409 (a failed without fail_reason is another reason); the same one again is a 200.
     for (const status of ['connected', 'finished', 'failed', 'queued']) {
       await expectError(await report(first!.id, { status }), 409);
     }
+    await expectError(await report(first!.id, { status: 'failed', fail_reason: 'busy' }), 409);
+    expect(await moveTo(first!.id, 'failed', { fail_reason: 'no_answer' })).toEqual(failed);
     expect(await getCall(t, first!.id)).toEqual(failed);
   });
 

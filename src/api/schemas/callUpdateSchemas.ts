@@ -18,14 +18,18 @@ export const statusUpdateBodySchema = z
         .min(1, errorOption(STATUS_UPDATE_ERRORS.statusRequired))
         .meta({
           description:
-            'Forward along queued → assigned → connecting → connected → finished (steps may be skipped), or failed from any of those before finished. Anything else is a 409.',
+            'Forward along queued → assigned → connecting → connected → finished (steps may be skipped), or failed from any of those before finished. The same final report again (finished, or failed with the same fail_reason) is answered 200 and changes nothing. Anything else is a 409.',
           examples: ['queued', 'assigned', 'connecting', 'connected', 'finished', 'failed'],
         }),
       fail_reason: z
         .string(errorOption(STATUS_UPDATE_ERRORS.failReason))
         .max(100, errorOption(STATUS_UPDATE_ERRORS.failReason))
         .optional()
-        .meta({ description: 'With `failed`: why (default `dialer_reported_failure`)', example: 'no_answer' }),
+        .meta({
+          description:
+            "With `failed`: why (default `dialer_reported_failure`); one listed in the menu's `retries.on` schedules the next attempt",
+          example: 'no_answer',
+        }),
     },
     errorOption(BODY_NOT_AN_OBJECT),
   )
