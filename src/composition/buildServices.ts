@@ -39,7 +39,7 @@ export function buildServices(config: AppConfig, logger: Logger, crmAdapter?: Cr
     settings: stores.settings,
     bulkCancels: stores.bulkCancels,
     queues,
-    canceler: new CallCanceler(stores.calls, queues),
+    canceler: new CallCanceler(stores.calls, queues, events),
     effects,
     metrics,
     calling,

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.js';
 import type { CallQueues } from '../queue/CallQueues.js';
 import type { CallStore } from '../store/CallStore.js';
+import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { HousekeepingLock } from '../worker/HousekeepingLock.js';
 import { RetentionSweeper } from '../worker/RetentionSweeper.js';
 import { ScheduleReconciler } from '../worker/ScheduleReconciler.js';
@@ -17,6 +18,8 @@ import { startPeriodic } from '../worker/startPeriodic.js';
  * | schedule-reconcile | 30 s  | calls stored whose fire job is not confirmed      |
  * | stale-call-sweep   | 60 s  | calls handed to the dialer longest ago            |
  * | retention          | 5 s   | final calls past `retention.finalCallSeconds`     |
+ *
+ * `events` tells the webhook endpoints about the calls the stale-call sweep fails (`call.failed`).
  */
 export function startHousekeeping(
   config: AppConfig,
@@ -24,9 +27,10 @@ export function startHousekeeping(
   queues: CallQueues,
   lock: HousekeepingLock,
   logger: Logger,
+  events: CallEventPublisher,
 ): Array<() => void> {
   const reconciler = new ScheduleReconciler(calls, queues, logger);
-  const sweeper = new StaleCallSweeper(calls, config.worker.activeCallTimeoutMinutes * 60_000, logger);
+  const sweeper = new StaleCallSweeper(calls, config.worker.activeCallTimeoutMinutes * 60_000, logger, events);
   const retention = new RetentionSweeper(calls, config.retention.finalCallSeconds * 1000, logger);
   const passes: Array<[string, number, () => Promise<unknown>]> = [
     ['schedule-reconcile', 30_000, () => reconciler.runOnce()],

@@ -1,5 +1,6 @@
 import type { CallRecord } from '../store/CallRecord.js';
 import type { CallStore } from '../store/CallStore.js';
+import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { CallQueues } from './CallQueues.js';
 
 export type CancelOutcome =
@@ -8,11 +9,19 @@ export type CancelOutcome =
 /** The `fail_details` of a call canceled by a bulk operation: it lets a redelivered operation know its own work. */
 export const bulkCancelDetails = (operationId: string) => `canceled by bulk operation ${operationId}`;
 
-/** Cancels a scheduled call by request; shared by the single and the bulk cancel endpoints. */
+/** The event key of a call's cancel (SPEC 9.4): one `call.canceled` per call, whoever canceled it. */
+const canceledEventKey = (callId: number) => `${callId}-canceled`;
+
+/**
+ * Cancels a scheduled call by request; shared by the single and the bulk cancel endpoints. Each cancel is told to
+ * the webhook endpoints as `call.canceled` (fail_reason `canceled_by_request`) once the call is canceled.
+ * Without `events` (some tests) no event is published.
+ */
 export class CallCanceler {
   constructor(
     private readonly calls: CallStore,
     private readonly queues: CallQueues,
+    private readonly events?: CallEventPublisher,
   ) {}
 
   async cancel(callId: number, bulkOperationId?: string): Promise<CancelOutcome> {
@@ -30,12 +39,19 @@ export class CallCanceler {
     if (outcome.result === 'missing') return { result: 'not_found' };
     if (outcome.result === 'conflict') return { result: 'not_scheduled', status: outcome.status };
     await this.queues.unscheduleFire(callId);
+    await this.events?.publish('call.canceled', outcome.call, canceledEventKey(callId));
     return { result: 'canceled', call: outcome.call };
   }
 
-  /** True when the call was canceled by that bulk operation (a redelivered operation must report it as canceled). */
-  async wasCanceledBy(callId: number, bulkOperationId: string): Promise<boolean> {
+  /**
+   * True when the call was canceled by that bulk operation (a redelivered operation must report it as canceled).
+   * The operation may have died between the cancel and its event: the event is published again, which adds
+   * nothing when it was queued already (same event key).
+   */
+  async confirmCanceledBy(callId: number, bulkOperationId: string): Promise<boolean> {
     const call = await this.calls.get(callId);
-    return call?.status === 'canceled' && call.fail_details === bulkCancelDetails(bulkOperationId);
+    if (call?.status !== 'canceled' || call.fail_details !== bulkCancelDetails(bulkOperationId)) return false;
+    await this.events?.publish('call.canceled', call, canceledEventKey(callId));
+    return true;
   }
 }

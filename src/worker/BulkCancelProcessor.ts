@@ -26,7 +26,11 @@ export class BulkCancelProcessor {
   }
 
   private async resultOf(callId: number, outcome: CancelOutcome, operationId: string): Promise<BulkCancelResult['result']> {
-    if (outcome.result === 'not_scheduled' && outcome.status === 'canceled' && (await this.canceler.wasCanceledBy(callId, operationId))) {
+    if (
+      outcome.result === 'not_scheduled' &&
+      outcome.status === 'canceled' &&
+      (await this.canceler.confirmCanceledBy(callId, operationId))
+    ) {
       return 'canceled';
     }
     return outcome.result;

@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/CallStore.js';
+import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 
 const PAGE = 100;
 
@@ -8,12 +9,14 @@ const PAGE = 100;
  * failed; one the dialer forgot would otherwise make every later callback for that record be skipped as
  * `active_call_exists`. After `timeoutMs` without reaching a final status it is marked failed (`dialer_timeout`).
  * Only the calls handed to the dialer longest ago are read (CallStore's `dialing` index), a page at a time.
+ * Each call it fails is told to the webhook endpoints as `call.failed` (without `events`, in some tests, it is not).
  */
 export class StaleCallSweeper {
   constructor(
     private readonly calls: CallStore,
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    private readonly events?: CallEventPublisher,
   ) {}
 
   async runOnce(now = Date.now()): Promise<number> {
@@ -40,7 +43,11 @@ export class StaleCallSweeper {
       },
       events: [{ type: 'status', detail: 'failed: dialer_timeout' }],
     });
-    if (result.result !== 'ok') await this.calls.forget('dialing', id); // already final (or gone)
-    return result.result === 'ok';
+    if (result.result !== 'ok') {
+      await this.calls.forget('dialing', id); // already final (or gone)
+      return false;
+    }
+    await this.events?.publish('call.failed', result.call, `${id}-failed`);
+    return true;
   }
 }
