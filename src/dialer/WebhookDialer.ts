@@ -50,7 +50,13 @@ export class WebhookDialer implements Dialer {
     let lastProblem = '';
     for (let attempt = 1; attempt <= INLINE_ATTEMPTS; attempt += 1) {
       try {
-        const res = await this.pool.request({ method: 'POST', path: this.path, headers, body, signal: AbortSignal.timeout(this.config.timeoutMs) });
+        const res = await this.pool.request({
+          method: 'POST',
+          path: this.path,
+          headers,
+          body,
+          signal: AbortSignal.timeout(this.config.timeoutMs),
+        });
         await res.body.dump(); // the connection goes back to the pool only once the answer is read
         if (res.statusCode >= 200 && res.statusCode < 300) return;
         lastProblem = `dialer answered ${res.statusCode}`;
