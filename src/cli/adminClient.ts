@@ -39,6 +39,8 @@ export interface Explanation {
   comment: string | null;
   fail_reason: string | null;
   crm_status: string | null;
+  /** The calling window and business hours for the record's scheduled call now; null when there is none. */
+  calling?: { allowed: boolean; deferred_until: string | null; reason: string | null; timezone: string | null } | null;
 }
 
 export class AdminClientError extends Error {

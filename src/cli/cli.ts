@@ -54,6 +54,15 @@ function renderHistory(changes: PolicyChange[]): string {
   return table([['WHEN', 'USER', 'OLD', 'NEW'], ...changes.map((c) => [formatTime(c.at), c.user, c.old, c.new])]);
 }
 
+function describeCalling(calling: Explanation['calling']): string {
+  if (!calling) return '(no scheduled call for the record: not evaluated)';
+  if (calling.allowed) return 'allowed now (within the calling window and business hours)';
+  const reason = calling.reason?.replaceAll('_', ' ') ?? 'the calling rules';
+  return calling.deferred_until
+    ? `would be deferred until ${calling.deferred_until} (${reason})`
+    : `no allowed time within 14 days (${reason})`;
+}
+
 function renderExplanation(x: Explanation, target: string): string {
   const lines = [
     `If the callback for ${target} fired now:`,
@@ -62,6 +71,7 @@ function renderExplanation(x: Explanation, target: string): string {
     `  Comment:      ${x.comment ?? '(none)'}`,
     `  Fail reason:  ${x.fail_reason ?? '(none)'}`,
     `  CRM status:   ${x.crm_status ?? '(not read)'}`,
+    `  Calling:      ${describeCalling(x.calling)}`,
   ];
   return lines.join('\n') + '\n';
 }

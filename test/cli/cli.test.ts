@@ -122,6 +122,7 @@ describe('callback-orchestrator explain', () => {
     expect(res.stdout).toContain(`Comment:      ${CRM_COMMENTS.record_closed_canceled}`);
     expect(res.stdout).toContain('Fail reason:  record_closed');
     expect(res.stdout).toContain('CRM status:   Closed');
+    expect(res.stdout).toContain('Calling:      (no scheduled call for the record: not evaluated)');
 
     const json = await cli(['explain', '500Hs00001XyZaB', '--json']);
     expect(JSON.parse(json.stdout)).toEqual({
@@ -130,6 +131,7 @@ describe('callback-orchestrator explain', () => {
       comment: CRM_COMMENTS.record_closed_canceled,
       fail_reason: 'record_closed',
       crm_status: 'Closed',
+      calling: null, // the record has no scheduled call: no calling rules to evaluate
     });
     expect(crm.comments).toEqual([]);
     expect(crm.reopened).toEqual([]);

@@ -97,6 +97,13 @@ describe('an app without a CRM', () => {
   it('the dry run answers dial, without a lookup', async () => {
     const res = await t.admin('POST', '/admin/v1/explain', { ticket_id: 'NOCRM-EXPLAIN' });
     expect(res.status).toBe(200);
-    expect(await res.json()).toEqual({ decision: 'dial', reopen: false, comment: null, fail_reason: null, crm_status: null });
+    expect(await res.json()).toEqual({
+      decision: 'dial',
+      reopen: false,
+      comment: null,
+      fail_reason: null,
+      crm_status: null,
+      calling: null,
+    });
   });
 });
