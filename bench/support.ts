@@ -3,6 +3,7 @@ import http from 'node:http';
 import { Redis } from 'ioredis';
 import { startApp, type AppOptions, type RunningApp } from '../src/App.js';
 import { parseConfig } from '../src/config/loadConfig.js';
+import { pino } from 'pino';
 import { createLogger } from '../src/observability/logger.js';
 import { PrivateRedis } from '../test/support/privateRedis.js';
 
@@ -186,7 +187,11 @@ export function benchConfig(redis: BenchRedisConfig, overrides: Record<string, u
 }
 
 export function startProduct(redis: BenchRedisConfig, options: AppOptions, overrides: Record<string, unknown> = {}): Promise<RunningApp> {
-  return startApp(benchConfig(redis, overrides), { logger: createLogger('silent'), ...options });
+  // Logs as in production (level info), written nowhere: the product pays for its logging as it would there.
+  return startApp(benchConfig(redis, overrides), {
+    logger: createLogger('info', pino.destination({ dest: '/dev/null', sync: false })),
+    ...options,
+  });
 }
 
 /** A create body as a client would send it; `n` makes the number and ticket unique (each call gets its own guard). */

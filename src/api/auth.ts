@@ -10,9 +10,7 @@ export interface Credential {
 
 /** Constant-time comparison; hashing first makes the lengths equal, so the length leaks nothing either. */
 export function safeEqual(a: string, b: string): boolean {
-  const ha = createHash('sha256').update(a).digest();
-  const hb = createHash('sha256').update(b).digest();
-  return timingSafeEqual(ha, hb);
+  return timingSafeEqual(digest(a), digest(b));
 }
 
 export function parseBasic(header: string | undefined): Credential | null {
@@ -27,12 +25,29 @@ export function parseBasic(header: string | undefined): Credential | null {
 
 /** Matches against every configured credential (no early exit, so timing does not tell which user exists). */
 export function matchCredential(given: Credential, users: readonly Credential[]): Credential | null {
+  // The given pair is hashed once; the configured ones once per process (digests of equal length: constant time).
+  const username = digest(given.username);
+  const password = digest(given.password);
   let found: Credential | null = null;
   for (const user of users) {
-    const ok = safeEqual(given.username, user.username) && safeEqual(given.password, user.password);
+    const known = digestsOf(user);
+    const ok = timingSafeEqual(username, known.username) && timingSafeEqual(password, known.password);
     if (ok && !found) found = user;
   }
   return found;
+}
+
+const digest = (text: string) => createHash('sha256').update(text).digest();
+
+const configuredDigests = new WeakMap<Credential, { username: Buffer; password: Buffer }>();
+
+function digestsOf(user: Credential): { username: Buffer; password: Buffer } {
+  let known = configuredDigests.get(user);
+  if (!known) {
+    known = { username: digest(user.username), password: digest(user.password) };
+    configuredDigests.set(user, known);
+  }
+  return known;
 }
 
 declare module 'fastify' {

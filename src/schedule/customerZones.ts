@@ -34,16 +34,18 @@ const knownLists = new Map<string, string[]>();
  * number does not parse or maps to none. Zones this runtime does not know are dropped: no rule could use them.
  */
 export function zonesOfNumber(e164: string): Promise<string[]> {
-  const parsed = parsePhoneNumberFromString(e164);
-  if (!parsed) return Promise.resolve([]);
+  // Stored numbers are E.164 already (the API normalises them): their digits need no second parse.
+  const digits = E164.test(e164) ? e164.slice(1) : parsePhoneNumberFromString(e164)?.number.slice(1);
+  if (!digits) return Promise.resolve([]);
   const data = zoneData();
-  const digits = parsed.number.replace(/^\+/, '');
   for (let length = digits.length; length > 0; length -= 1) {
     const joined = data[digits.slice(0, length)];
     if (typeof joined === 'string') return Promise.resolve(zoneList(joined));
   }
   return Promise.resolve([]);
 }
+
+const E164 = /^\+[1-9]\d{6,14}$/;
 
 function zoneList(joined: string): string[] {
   let zones = knownLists.get(joined);
