@@ -1,12 +1,11 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CrmSettings, PolicyChange } from '../../src/cli/adminClient.js';
-import { runCli } from '../../src/cli/cli.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { InMemoryCrm } from '../support/InMemoryCrm.js';
+import { deadLoopbackUrl, runCliCaptured, type CliRun } from '../support/cliHarness.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
 import { jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { ADMIN_USER, API_USER, testConfig } from '../support/testConfig.js';
@@ -20,11 +19,7 @@ let deadUrl: string;
 beforeAll(async () => {
   t = await startTestApp(testConfig(prefix), { worker: false, crmAdapter: crm });
   await waitFor(async () => (await fetch(`${t.url}/readyz`)).ok, 5000, 'redis ready');
-  // A port nothing listens on.
-  const probe = createServer();
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  deadUrl = `http://127.0.0.1:${(probe.address() as { port: number }).port}`;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  deadUrl = await deadLoopbackUrl(); // a port nothing listens on
 });
 
 afterAll(async () => {
@@ -32,25 +27,12 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI in this process with the admin credentials in the environment (as an operator would). */
-async function cli(
+function cli(
   args: string[],
   env: NodeJS.ProcessEnv = { CBO_URL: t.url, CBO_ADMIN_USER: ADMIN_USER.username, CBO_ADMIN_PASSWORD: ADMIN_USER.password },
-): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env,
-  });
-  return { code, stdout, stderr };
+): Promise<CliRun> {
+  return runCliCaptured(args, env);
 }
 
 const policyNow = async () => (await jsonBody<CrmSettings>(await t.admin('GET', '/admin/v1/settings/crm'))).salesforce.closedRecordPolicy;

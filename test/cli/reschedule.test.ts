@@ -1,10 +1,9 @@
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runCli } from '../../src/cli/cli.js';
 import { CALLS, HOUR_MS, createCall, getCall } from '../api/callApi.js';
+import { deadLoopbackUrl, runCliCaptured, type CliRun } from '../support/cliHarness.js';
 import { deletePrefix, uniquePrefix } from '../support/redis.js';
 import { inMs, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { ADMIN_USER, API_USER, testConfig } from '../support/testConfig.js';
@@ -19,10 +18,7 @@ let deadUrl: string;
 beforeAll(async () => {
   t = await startTestApp(testConfig(prefix), { worker: false });
   await waitFor(async () => (await fetch(`${t.url}/readyz`)).ok, 5000, 'redis ready');
-  const probe = createServer(); // a port nothing listens on
-  await new Promise<void>((resolve) => probe.listen(0, '127.0.0.1', resolve));
-  deadUrl = `http://127.0.0.1:${(probe.address() as { port: number }).port}`;
-  await new Promise<void>((resolve) => probe.close(() => resolve()));
+  deadUrl = await deadLoopbackUrl(); // a port nothing listens on
 });
 
 afterAll(async () => {
@@ -30,25 +26,12 @@ afterAll(async () => {
   await deletePrefix(prefix);
 });
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
 /** Runs the CLI in this process with the API user's credentials in the environment (as a script would). */
-async function cli(
+function cli(
   args: string[],
   env: NodeJS.ProcessEnv = { CBO_URL: t.url, CBO_API_USER: API_USER.username, CBO_API_PASSWORD: API_USER.password },
-): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await runCli(args, {
-    stdout: { write: (s: string) => (stdout += s) },
-    stderr: { write: (s: string) => (stderr += s) },
-    env,
-  });
-  return { code, stdout, stderr };
+): Promise<CliRun> {
+  return runCliCaptured(args, env);
 }
 
 const failure = (stderr: string) => ({ code: 1, stdout: '', stderr: `callback-orchestrator: ${stderr}\n` });
