@@ -190,7 +190,9 @@ export class SalesforceAdapter implements CrmAdapter {
    */
   private call<T>(ctx: CrmRequestContext, recordId: string | undefined, fn: () => Promise<T>): Promise<T> {
     if (ctx.signal.aborted) return Promise.reject(new CrmTransientError('Salesforce call aborted before it started'));
-    const scope: CallScope = { deadline: Date.now() + ctx.timeoutMs };
+    // The transport's deadline is a backstop that ends the socket just after the caller's own timeout has fired
+    // (which then reports the timeout), not a second timer racing it.
+    const scope: CallScope = { deadline: Date.now() + ctx.timeoutMs + TRANSPORT_GRACE_MS };
     // jsforce takes no abort signal: an abort stops our wait at once, and the transport's deadline ends the socket.
     return raceAbort(ctx.signal, () => this.attempt(ctx, scope, recordId, fn));
   }
@@ -214,6 +216,8 @@ export class SalesforceAdapter implements CrmAdapter {
     });
   }
 }
+
+const TRANSPORT_GRACE_MS = 100;
 
 /** Settles with `run()`, or rejects with CrmTransientError as soon as `signal` aborts. */
 function raceAbort<T>(signal: AbortSignal, run: () => Promise<T>): Promise<T> {

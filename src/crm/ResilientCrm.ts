@@ -118,8 +118,10 @@ async function withTimeout<T>(fn: (ctx: CrmRequestContext) => Promise<T>, timeou
   let timer: NodeJS.Timeout | undefined;
   const timedOut = new Promise<never>((_, reject) => {
     timer = setTimeout(() => {
-      controller.abort();
+      // Settled before the abort: a client that rejects synchronously on abort must not win the race with its
+      // own (vaguer) error.
       reject(new CrmTransientError(`no answer within ${timeoutMs} ms`));
+      controller.abort();
     }, timeoutMs);
   });
   try {
