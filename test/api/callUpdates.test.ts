@@ -62,11 +62,10 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
     ]);
     expect(await getCall(t, call!.id)).toEqual(finished);
 
-    // finished is final: no other status can follow it; the same report again is answered as the first was.
-    for (const status of ['queued', 'assigned', 'connecting', 'connected', 'failed', 'scheduled', 'canceled']) {
+    // finished is final: nothing can follow it, the same report again included (SPEC 3.1), and nothing changes.
+    for (const status of ['queued', 'assigned', 'connecting', 'connected', 'failed', 'scheduled', 'canceled', 'finished']) {
       await expectError(await report(call!.id, { status }), 409);
     }
-    expect(await moveTo(call!.id, 'finished')).toEqual(finished);
     expect(await getCall(t, call!.id)).toEqual(finished);
   });
 
@@ -93,12 +92,12 @@ describe('PATCH /apps/api/v1/calls/{id}: the dialer reports progress', () => {
     }
     const [first] = calls;
     const failed = await getCall(t, first!.id);
-    // A different report is a 409 (a failed without fail_reason is another reason); the same one again is a 200.
+    // failed is final: any report after it is a 409, the same one again included, and nothing changes.
     for (const status of ['connected', 'finished', 'failed', 'queued']) {
       await expectError(await report(first!.id, { status }), 409);
     }
     await expectError(await report(first!.id, { status: 'failed', fail_reason: 'busy' }), 409);
-    expect(await moveTo(first!.id, 'failed', { fail_reason: 'no_answer' })).toEqual(failed);
+    await expectError(await report(first!.id, { status: 'failed', fail_reason: 'no_answer' }), 409);
     expect(await getCall(t, first!.id)).toEqual(failed);
   });
 

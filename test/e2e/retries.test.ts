@@ -263,17 +263,18 @@ describe('retries (maxAttempts 3, every second, on no_answer and busy)', () => {
     expect((await callsOfRecord(ticketId)).map((c) => c.id)).toEqual([call.id]);
   });
 
-  it('the same failed report twice in a row makes one retry; the second is answered 200 like the first', async () => {
+  it('the same failed report twice in a row makes one retry; the second is a 409 (failed is final)', async () => {
     const ticketId = openRecord();
     const call = await dialed({ ticket_id: ticketId });
     const first = await fail(call.id, 'no_answer');
-    const again = await fail(call.id, 'no_answer');
-    expect(again).toEqual(await getCall(t, call.id));
-    expect(retryEvents(again)).toEqual(retryEvents(first));
-    expect(eventsOf(again, 'status').map((e) => e.detail)).toEqual(['queued', 'failed']);
+    const again = await report(t, call.id, { status: 'failed', fail_reason: 'no_answer' });
+    expect(again.status).toBe(409);
+    const stored = await getCall(t, call.id);
+    expect(retryEvents(stored)).toEqual(retryEvents(first));
+    expect(eventsOf(stored, 'status').map((e) => e.detail)).toEqual(['queued', 'failed']);
     const calls = await callsOfRecord(ticketId);
     expect(calls.map((c) => c.id)).toEqual([retryIdOf(first), call.id]);
-    // Another report on the failed call is still refused.
+    // Another report on the failed call is refused as well.
     expect((await report(t, call.id, { status: 'failed', fail_reason: 'busy' })).status).toBe(409);
   });
 
@@ -283,7 +284,8 @@ describe('retries (maxAttempts 3, every second, on no_answer and busy)', () => {
   ])('the same failed report sent concurrently makes one retry (%s)', async (_what, withRecord) => {
     const call = await dialed(withRecord ? { ticket_id: openRecord() } : {});
     const answers = await Promise.all(Array.from({ length: 5 }, () => report(t, call.id, { status: 'failed', fail_reason: 'no_answer' })));
-    expect(answers.map((a) => a.status)).toEqual([200, 200, 200, 200, 200]);
+    // One report moves the call; the others find it final (409) and make no second retry.
+    expect(answers.map((a) => a.status).sort()).toEqual([200, 409, 409, 409, 409]);
     const failed = await getCall(t, call.id);
     const retries = await retriesOf(call.id);
     expect(retries.map((c) => c.id)).toEqual([retryIdOf(failed)]);

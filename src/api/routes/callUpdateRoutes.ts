@@ -79,12 +79,12 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     }
     if (result.result === 'missing') throw new HttpError(404, CALL_NOT_FOUND);
     if (result.result === 'conflict') {
-      // The same final report again (the dialer retrying, or two deliveries of one report): answered as the first
-      // was, and whatever the first left undone is finished. Any other move from a final status stays a 409.
+      // The same final report again (the dialer retrying, or two deliveries of one report): still a 409 (a final
+      // status is final, SPEC 3.1), but whatever the first report left undone (its event, its retry) is finished
+      // first, so a dialer that repeats a report it got no answer to loses nothing and makes no second retry.
       const repeated = result.status === to ? await repeatedFinalReport(s, id, to, patch.fail_reason) : null;
-      if (!repeated) throw new HttpError(409, STATUS_UPDATE_ERRORS.illegalMove(result.status, to));
-      await afterFinalReport(repeated, now);
-      return callView(s, repeated);
+      if (repeated) await afterFinalReport(repeated, now);
+      throw new HttpError(409, STATUS_UPDATE_ERRORS.illegalMove(result.status, to));
     }
     await afterFinalReport(result.call, now);
     return callView(s, result.call);

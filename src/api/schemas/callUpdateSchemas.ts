@@ -18,7 +18,7 @@ export const statusUpdateBodySchema = z
         .min(1, errorOption(STATUS_UPDATE_ERRORS.statusRequired))
         .meta({
           description:
-            'Forward along queued → assigned → connecting → connected → finished (steps may be skipped), or failed from any of those before finished. The same final report again (finished, or failed with the same fail_reason) is answered 200 and changes nothing. Anything else is a 409.',
+            'Forward along queued → assigned → connecting → connected → finished (steps may be skipped), or failed from any of those before finished. finished, failed and canceled are final: anything after them, the same report again included, is a 409, as is any other move.',
           examples: ['queued', 'assigned', 'connecting', 'connected', 'finished', 'failed'],
         }),
       fail_reason: z
