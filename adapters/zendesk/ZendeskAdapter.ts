@@ -134,7 +134,25 @@ export class ZendeskAdapter implements CrmAdapter {
     ticketId: string | undefined,
     fn: (client: ZendeskClientLike) => Promise<T>,
   ): Promise<T> {
-    const signal = AbortSignal.any([ctx.signal, AbortSignal.timeout(ctx.timeoutMs)]);
+    // An explicit timer, not AbortSignal.timeout(): a timeout signal only held by AbortSignal.any() can be garbage
+    // collected before it fires (Node), and then the request waits for as long as the CRM takes.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => deadline.abort(), ctx.timeoutMs);
+    const signal = AbortSignal.any([ctx.signal, deadline.signal]);
+    try {
+      return await this.callWithin(signal, ctx.timeoutMs, op, ticketId, fn);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  private async callWithin<T>(
+    signal: AbortSignal,
+    timeoutMs: number,
+    op: string,
+    ticketId: string | undefined,
+    fn: (client: ZendeskClientLike) => Promise<T>,
+  ): Promise<T> {
     let failure: ZendeskHttpFailure | undefined;
     const client = createZendeskClient({
       endpointUri: this.endpointUri,
@@ -164,7 +182,7 @@ export class ZendeskAdapter implements CrmAdapter {
     } catch (err) {
       const error = failure
         ? classifyZendeskHttpError(failure, bodyOf(err), ticketId)
-        : classifyZendeskNetworkError(err, signal.aborted, ctx.timeoutMs);
+        : classifyZendeskNetworkError(err, signal.aborted, timeoutMs);
       throw this.logged(op, ticketId, error);
     }
     // node-zendesk resolves on 502/504/... and on anything carrying Retry-After (429 included): not a success.
