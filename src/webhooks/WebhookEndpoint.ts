@@ -1,3 +1,5 @@
+import type { WebhookEventType } from '../config/webhookEventTypes.js';
+
 /**
  * One `webhooks` entry of the config (SPEC 9.4). Declared here by shape, so that this module does not depend on
  * the config schema: the schema's own type is assignable to it.
@@ -12,16 +14,8 @@ export interface WebhookEndpoint {
   timeoutMs: number;
 }
 
-/** The outcome events of SPEC 9.4. */
-export type OutcomeEventType =
-  | 'call.created'
-  | 'call.rescheduled'
-  | 'call.deferred'
-  | 'call.queued'
-  | 'call.canceled'
-  | 'call.failed'
-  | 'call.finished'
-  | 'call.retry_scheduled';
+/** The outcome events of SPEC 9.4 (one list, the config's). */
+export type OutcomeEventType = WebhookEventType;
 
 /** What an attempt's time is read from (a parameter, so that tests can move it). */
 export type Clock = () => Date;

@@ -9,7 +9,8 @@ import { describeDeferral } from '../lifecycle/deferral.js';
 import type { CallingPolicy } from '../schedule/CallingPolicy.js';
 import type { CallEvent, CallRecord, StoredDecision } from '../store/CallRecord.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
-import { eventAt, type CallStore, type FireView } from '../store/CallStore.js';
+import type { OutcomeEventType } from '../webhooks/WebhookEndpoint.js';
+import { eventAt, type CallStore, type FireView, type TransitionRequest, type UpdateResult } from '../store/CallStore.js';
 import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { describeDecision, type FireEvaluator } from '../policy/FireEvaluator.js';
 
@@ -60,7 +61,7 @@ export class FireProcessor {
       // Judged at the due time when the job starts a little early: a call due at a window's opening is not outside it.
       const at = new Date(Math.max(now.getTime(), dueAt.getTime()));
       const check = this.deps.calling.check({ menuId: view.call.menu_id, zones: await this.customerZones(view.call) }, at);
-      if (!check.allowed) return this.defer(view.call, check.next, check.reason, now);
+      if (!check.allowed) return this.defer(view, check.next, check.reason, now);
     }
 
     const decided = view.call.decision ? { call: view.call, events: view.events } : await this.decide(view, salesforcePolicy, now);
@@ -87,7 +88,7 @@ export class FireProcessor {
    * allowed time, still `scheduled` (SPEC 9.3). A cancel or reschedule that came first wins.
    */
   private async defer(
-    call: CallRecord,
+    { call, events }: FireView,
     next: Date | null,
     reason: Parameters<typeof describeDeferral>[0],
     now: Date,
@@ -95,31 +96,24 @@ export class FireProcessor {
     const guard = { from: ['scheduled'] as const, refuseWhenFiring: true, ifScheduledAt: call.scheduled_at };
     if (!next) {
       // No allowed instant within the horizon: a configuration that never lets the call through. Ended, not kept forever.
-      const ended = await this.deps.calls.update(call.id, {
+      const ended = await this.changeAndPublish(call, events, 'call.canceled', `${call.id}-canceled`, {
         ...guard,
         to: 'canceled',
         patch: { fail_reason: 'outside_calling_rules', ends_at: now.toISOString() },
         events: [{ type: 'canceled', detail: `outside_calling_rules: ${reason}, no allowed time within 14 days` }],
       });
-      if (ended.result === 'ok') {
+      if (ended.result === 'ok')
         this.deps.logger.warn({ callId: call.id, reason }, 'callback canceled: no allowed time to call within 14 days');
-        await this.deps.events.publishCurrent('call.canceled', call.id, `${call.id}-canceled`);
-      }
       return { kind: 'done' };
     }
-    const moved = await this.deps.calls.update(
-      call.id,
-      {
-        ...guard,
-        patch: { scheduled_at: next.toISOString(), first_scheduled_at: firstScheduledAt(call) },
-        events: [{ type: 'deferred', detail: describeDeferral(reason, next) }],
-      },
-      now,
-    );
+    const moved = await this.changeAndPublish(call, events, 'call.deferred', `${call.id}-deferred-${next.getTime()}`, {
+      ...guard,
+      patch: { scheduled_at: next.toISOString(), first_scheduled_at: firstScheduledAt(call) },
+      events: [{ type: 'deferred', detail: describeDeferral(reason, next) }],
+    });
     if (moved.result === 'conflict' && moved.status === 'rescheduled') return this.followReschedule(call.id);
     if (moved.result !== 'ok') return { kind: 'done' };
     this.deps.logger.info({ callId: call.id, reason, until: next.toISOString() }, 'callback deferred');
-    await this.deps.events.publishCurrent('call.deferred', call.id, `${call.id}-deferred-${next.getTime()}`);
     return { kind: 'not_due', dueAt: next };
   }
 
@@ -176,7 +170,7 @@ export class FireProcessor {
 
     if (decision.action === 'dial') {
       await this.deps.dialer.offer(toCallView(call, events, this.deps.menus));
-      const queued = await this.deps.calls.update(callId, {
+      const queued = await this.changeAndPublish(call, events, 'call.queued', `${callId}-queued`, {
         from: ['scheduled'],
         to: 'queued',
         patch: { queued_at: new Date().toISOString(), firing: false },
@@ -190,12 +184,11 @@ export class FireProcessor {
           { callId, ticketId: call.ticket_id, outcome: 'dial', reopen: decision.reopen },
           'callback handed to the dialer',
         );
-        await this.deps.events.publishCurrent('call.queued', callId, `${callId}-queued`);
       }
       return;
     }
 
-    const closed = await this.deps.calls.update(callId, {
+    const closed = await this.changeAndPublish(call, events, 'call.canceled', `${callId}-canceled`, {
       from: ['scheduled'],
       to: 'canceled',
       patch: { fail_reason: decision.failReason ?? 'nothing', ends_at: new Date().toISOString(), firing: false },
@@ -206,7 +199,26 @@ export class FireProcessor {
         { callId, ticketId: call.ticket_id, outcome: decision.action, failReason: decision.failReason },
         'callback not dialed',
       );
-      await this.deps.events.publishCurrent('call.canceled', callId, `${callId}-canceled`);
     }
+  }
+
+  /**
+   * Applies a change to the call and, once it is stored, publishes its outcome event with the call as it now is,
+   * built from what this step already holds (the store does not send the call back, and is not read again).
+   */
+  private async changeAndPublish(
+    call: CallRecord,
+    events: readonly CallEvent[],
+    type: OutcomeEventType,
+    eventKey: string,
+    change: TransitionRequest,
+  ): Promise<UpdateResult> {
+    const at = new Date();
+    const result = await this.deps.calls.update(call.id, change, at);
+    if (result.result === 'ok') {
+      const changed: CallRecord = { ...call, ...change.patch, status: change.to ?? call.status };
+      await this.deps.events.publish(type, changed, eventKey, [...events, ...(change.events ?? []).map((e) => eventAt(at, e))]);
+    }
+    return result;
   }
 }

@@ -120,7 +120,9 @@ describe('WebhookDeliveryProcessor: signed deliveries', () => {
     const r = await receiver();
     r.nextStatuses.push(500, 500);
     let tick = 0;
-    const attemptClock = () => new Date(Date.now() - 120_000 + 60_000 * tick++); // -120 s, -60 s, now
+    // A fixed base: real time passing between attempts must not add a second to the steps.
+    const base = Math.floor(Date.now() / 1000) * 1000;
+    const attemptClock = () => new Date(base - 120_000 + 60_000 * tick++); // -120 s, -60 s, now
     const { webhooks, queue } = rig([endpointOf(r)], undefined, attemptClock);
     await webhooks.emit('call.finished', call, '7-finished');
     await waitFor(() => r.deliveries.length === 3 && r.deliveries, 'three deliveries');

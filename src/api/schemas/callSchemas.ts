@@ -1,12 +1,13 @@
 import { z } from 'zod';
 import { CALL_STATUSES } from '../../store/CallRecord.js';
+import { CALL_NOT_FOUND_MESSAGE } from '../../lifecycle/errors.js';
 import { isValidTimezone } from '../../schedule/customerZones.js';
 import { ISO_639_1 } from '../validation/isoLanguages.js';
 import { BODY_NOT_AN_OBJECT, ID_DIGITS, blankAsAbsent, emptyAsAbsent, errorOption, positiveIdSchema } from './common.js';
 
 /** Create, read and list calls (SPEC 3.1): the requests, with the seeds' exact error messages. */
 
-export const CALL_NOT_FOUND = 'Call not found';
+export const CALL_NOT_FOUND = CALL_NOT_FOUND_MESSAGE;
 
 /** The 400 messages of POST /calls (SPEC 3.1 table), in the order they are checked. */
 export const CREATE_CALL_ERRORS = {
