@@ -32,11 +32,4 @@ export class CallEventPublisher {
       this.logger.error({ callId: call.id, type, err: (err as Error).message }, 'outcome webhook not queued');
     }
   }
-
-  /** Reads the call as it is now, then publishes (for steps that do not hold the changed call). */
-  async publishCurrent(type: OutcomeEventType, callId: number, eventKey: string): Promise<void> {
-    if (!this.webhooks?.wants(type)) return;
-    const call = await this.calls.get(callId).catch(() => null);
-    if (call) await this.publish(type, call, eventKey);
-  }
 }
