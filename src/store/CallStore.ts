@@ -101,16 +101,19 @@ export class CallStore {
     // One shard: the script takes the id from the shard's sequence. More: from the global one, shard in the id.
     const id = this.shards.count === 1 ? '' : String(this.shards.shardedId(await this.redis.incr(this.shards.idSequenceKey), shard));
     const p = this.p(shard);
+    // Object.assign, not `{ ...NEW_CALL_DEFAULTS, ...call }`: V8 takes a slow path for a second spread (tens of µs).
+    const record: CallRecord = Object.assign({ id: 0 }, NEW_CALL_DEFAULTS, call);
     const [outcome, value] = (await this.scripts.cboCreateCall(
       `${p}st:scheduled`,
       p,
       id,
-      toStoredCall({ ...NEW_CALL_DEFAULTS, ...call }),
+      toStoredCall(record),
       call.record_key ?? '',
       String(now.getTime()),
     )) as [string, string];
     if (outcome === 'duplicate') return { created: false, existingCallId: Number(value) };
-    return { created: true, call: { ...NEW_CALL_DEFAULTS, ...call, id: Number(value) } };
+    record.id = Number(value);
+    return { created: true, call: record };
   }
 
   /** The call's fire job exists: it no longer needs the reconciler's attention. */

@@ -22,12 +22,18 @@ export class CallEventPublisher {
     private readonly logger: Logger,
   ) {}
 
+  /** Whether any endpoint asks for this event type (a caller can then skip building what it would send). */
+  wants(type: OutcomeEventType): boolean {
+    return this.webhooks?.wants(type) ?? false;
+  }
+
   /** `eventKey` names the event for good (see OutcomeWebhooks.emit); `events` when the caller has them already. */
   async publish(type: OutcomeEventType, call: CallRecord, eventKey: string, events?: readonly CallEvent[]): Promise<void> {
-    if (!this.webhooks?.wants(type)) return;
+    const webhooks = this.webhooks;
+    if (!webhooks?.wants(type)) return;
     try {
       const shown = events ?? (await this.calls.events(call.id, call));
-      await this.webhooks.emit(type, toCallView(call, shown, this.menus), eventKey);
+      await webhooks.emit(type, toCallView(call, shown, this.menus), eventKey);
     } catch (err) {
       this.logger.error({ callId: call.id, type, err: (err as Error).message }, 'outcome webhook not queued');
     }

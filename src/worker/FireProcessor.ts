@@ -215,8 +215,9 @@ export class FireProcessor {
   ): Promise<UpdateResult> {
     const at = new Date();
     const result = await this.deps.calls.update(call.id, change, at);
-    if (result.result === 'ok') {
-      const changed: CallRecord = { ...call, ...change.patch, status: change.to ?? call.status };
+    if (result.result === 'ok' && this.deps.events.wants(type)) {
+      // Object.assign, not `{ ...call, ...patch }`: V8 copies a second spread property by property (several µs a call).
+      const changed: CallRecord = Object.assign({}, call, change.patch, { status: change.to ?? call.status });
       await this.deps.events.publish(type, changed, eventKey, [...events, ...(change.events ?? []).map((e) => eventAt(at, e))]);
     }
     return result;
