@@ -178,7 +178,8 @@ export class CallStore {
   }
 
   private async runTransition(id: number, req: TransitionRequest, now: Date, replyWithCall: boolean): Promise<[string, string?]> {
-    const events = (req.events ?? []).map((e) => JSON.stringify(eventAt(now, e)));
+    const at = now.toISOString();
+    const events = (req.events ?? []).map((e) => JSON.stringify(eventAt(at, e)));
     return (await this.scripts.cboTransitionCall(
       this.callKey(id),
       this.p(this.shards.ofId(id)),
@@ -265,7 +266,7 @@ export function callEvents(call: CallRecord, stored: readonly string[]): CallEve
   ];
 }
 
-/** The event a transition stores, as it will read back. */
-export function eventAt(now: Date, e: { type: string; detail?: string | null }): CallEvent {
-  return { at: now.toISOString(), type: e.type, detail: e.detail ?? null };
+/** The event a transition stores, as it will read back (`now` as an ISO string when the caller has it already). */
+export function eventAt(now: Date | string, e: { type: string; detail?: string | null }): CallEvent {
+  return { at: typeof now === 'string' ? now : now.toISOString(), type: e.type, detail: e.detail ?? null };
 }

@@ -146,7 +146,8 @@ export class FireProcessor {
     }
     this.deps.metrics.fireLag.observe(Math.max(0, now.getTime() - Date.parse(call.scheduled_at)) / 1000);
     this.deps.metrics.fired.inc({ outcome: stored.action, fail_reason: stored.failReason ?? 'none' });
-    return { call: { ...call, decision: stored, firing: true }, events: [...view.events, ...newEvents.map((e) => eventAt(decidedAt, e))] };
+    const at = decidedAt.toISOString();
+    return { call: { ...call, decision: stored, firing: true }, events: [...view.events, ...newEvents.map((e) => eventAt(at, e))] };
   }
 
   /**
