@@ -33,7 +33,8 @@ export function censorSecrets<T extends object>(value: T, depth = 0): T {
     const field = source[key];
     let shown = field;
     if (SECRET_FIELDS.has(key)) shown = field === undefined || field === null ? field : CENSORED;
-    else if (field !== null && typeof field === 'object') shown = censorSecrets(field, depth + 1);
+    // Binary data is not walked byte by byte (a Buffer's indices are enumerable keys).
+    else if (field !== null && typeof field === 'object' && !ArrayBuffer.isView(field)) shown = censorSecrets(field, depth + 1);
     if (shown === field) continue;
     copy ??= copyOf(value);
     (copy as Record<string, unknown>)[key] = shown;

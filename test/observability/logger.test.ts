@@ -74,5 +74,7 @@ describe('log lines never carry secrets', () => {
   it('returns the same object, untouched, when nothing is secret (the usual line)', () => {
     const object = { callId: 1, number: '***1234', nested: { status: 'queued' } };
     expect(censorSecrets(object)).toBe(object);
+    const withBytes = { body: Buffer.from('password=1'), callId: 2 };
+    expect(censorSecrets(withBytes)).toBe(withBytes);
   });
 });
