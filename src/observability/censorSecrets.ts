@@ -1,7 +1,7 @@
 import { stdSerializers } from 'pino';
 
 /** Fields whose value never reaches a log line, at any depth: credentials, and phone numbers logged whole. */
-export const SECRET_FIELDS: ReadonlySet<string> = new Set([
+const SECRET_FIELDS: ReadonlySet<string> = new Set([
   'password',
   'token',
   'secret',
