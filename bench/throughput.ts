@@ -71,7 +71,10 @@ async function run(redis: BenchRedis): Promise<ModeResult> {
       ...requestRows('floor: raw BullMQ queue.add, delayed', floor.adds, 'add'),
       ...burstRows('floor: raw BullMQ, worker concurrency 100', floor.burst, 'processor start', 'job'),
       ...steadyRows('floor: raw BullMQ', floor.steady),
+      ...requestRows("design floor: fastify + the product's validation + one BullMQ add", floor.design.creates, 'request'),
+      ...burstRows('design floor: raw BullMQ + 3 store round trips a job', floor.design.burst, 'its 3rd round trip', 'job'),
       ...targetRows(product, slowCrm, floor),
+      ...designFloorRows(product, floor),
       { figure: 'decideOnFire (pure policy)', value: `${(decisionsPerSecond / 1e6).toFixed(1)} M/s` },
     ],
     notes: [
@@ -81,6 +84,11 @@ async function run(redis: BenchRedis): Promise<ModeResult> {
       'lag ends at the dialer for the product (scheduled_at → StopwatchDialer.offer) and at the processor start for raw BullMQ.',
       'Redis commands are INFO commandstats after minus before the same phases; like INFO, they count the commands run inside ' +
         'Lua scripts too (evalsha is one round trip).',
+      "the design floor is the least any design on the product's stack pays, with none of the product's own work: for a create, " +
+        "fastify, the product's validation (zod, libphonenumber) and one BullMQ add (no auth, store, guard, log); for a fired " +
+        'callback, raw BullMQ plus the three store round trips an exactly-once fire step needs in turn (read the call, store ' +
+        'the decision with `firing`, store `queued`), each a small Lua step on a call document. Where it misses a target of ' +
+        'issue 9 itself, no product on this stack can meet that target on this machine.',
     ],
     summary: {
       ...throughputSummary(product),
@@ -102,6 +110,15 @@ async function run(redis: BenchRedis): Promise<ModeResult> {
         drainPerSecond: Math.round(floor.burst.drainPerSecond),
         ...costSummary(floor.burst.cost, 'Job'),
         ...steadySummary(floor.steady),
+        design: {
+          createsPerSecond: Math.round(floor.design.creates.perSecond),
+          ...costSummary(floor.design.creates.cost, 'Create'),
+          fireLagP99Ms: round1(percentile(floor.design.burst.lags, 99)),
+          drainPerSecond: Math.round(floor.design.burst.drainPerSecond),
+          ...costSummary(floor.design.burst.cost, 'Job'),
+          burstP99Ratio: Number(designRatios(product, floor).burstFloorVsRaw.toFixed(2)),
+          createsVsNoop: Number(designRatios(product, floor).createsFloorVsNoop.toFixed(2)),
+        },
       },
       issue9: targetSummary(product, slowCrm, floor),
     },
@@ -174,6 +191,37 @@ function targetRows(product: ThroughputFigures, slowCrm: SlowCrmFigures, floor: 
       verdict: verdict(pass.creates),
     },
   ].map((row) => ({ ...row, reportOnly: true }));
+}
+
+/** The design floor against issue 9's own floor, and the product against the design floor. */
+function designRatios(product: ThroughputFigures, floor: FloorFigures) {
+  const p99 = (lags: number[]) => percentile(lags, 99);
+  return {
+    burstFloorVsRaw: p99(floor.design.burst.lags) / p99(floor.burst.lags),
+    burstProductVsFloor: p99(product.burst.lags) / p99(floor.design.burst.lags),
+    createsFloorVsNoop: floor.design.creates.perSecond / floor.noop.perSecond,
+    createsProductVsFloor: product.creates.perSecond / floor.design.creates.perSecond,
+  };
+}
+
+/** Where issue 9's targets (1) and (4) stand for the design floor itself, and how far the product is from it. */
+function designFloorRows(product: ThroughputFigures, floor: FloorFigures): Row[] {
+  const r = designRatios(product, floor);
+  const p99 = (lags: number[]) => ms(percentile(lags, 99));
+  return [
+    {
+      figure: 'issue 9 (1) for the design floor: its burst lag p99 ÷ raw BullMQ',
+      value: `${p99(floor.design.burst.lags)} ÷ ${p99(floor.burst.lags)} = ${r.burstFloorVsRaw.toFixed(2)}×`,
+      target: `≤ ${TARGETS.burstP99Ratio.toFixed(2)}×`,
+    },
+    { figure: '  product ÷ design floor, burst lag p99', value: `${r.burstProductVsFloor.toFixed(2)}×` },
+    {
+      figure: 'issue 9 (4) for the design floor: its POST /calls per second ÷ no-op server',
+      value: `${int(floor.design.creates.perSecond)} ÷ ${int(floor.noop.perSecond)} = ${r.createsFloorVsNoop.toFixed(2)}×`,
+      target: `≥ ${TARGETS.createsVsNoop}×`,
+    },
+    { figure: '  product ÷ design floor, POST /calls per second', value: `${r.createsProductVsFloor.toFixed(2)}×` },
+  ];
 }
 
 function targetSummary(product: ThroughputFigures, slowCrm: SlowCrmFigures, floor: FloorFigures): Record<string, unknown> {
