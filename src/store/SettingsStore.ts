@@ -24,6 +24,8 @@ export class SettingsStore {
   private readonly key: string;
   private readonly historyKey: string;
   private readonly scripts: SettingsScripts;
+  /** The policy read that callers of this tick share, until it is sent. */
+  private sharedRead: Promise<ClosedRecordPolicy> | null = null;
 
   constructor(
     private readonly redis: RedisClient,
@@ -38,8 +40,17 @@ export class SettingsStore {
     this.scripts = redis as unknown as SettingsScripts;
   }
 
-  async getClosedRecordPolicy(): Promise<ClosedRecordPolicy> {
-    return ((await this.redis.get(this.key)) as ClosedRecordPolicy | null) ?? this.initialPolicy;
+  /**
+   * The current policy. The reads asked for in one tick (a burst of callbacks coming due together) share one GET,
+   * sent once they have all asked: each still sees every change acknowledged before it asked, as a GET of its own
+   * would, and a burst of N costs one command instead of N.
+   */
+  getClosedRecordPolicy(): Promise<ClosedRecordPolicy> {
+    this.sharedRead ??= new Promise<void>((resolve) => process.nextTick(resolve)).then(async () => {
+      this.sharedRead = null; // sent now: whoever asks from here on reads again
+      return ((await this.redis.get(this.key)) as ClosedRecordPolicy | null) ?? this.initialPolicy;
+    });
+    return this.sharedRead;
   }
 
   /**

@@ -1,5 +1,5 @@
 import { Redis } from 'ioredis';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it, vi } from 'vitest';
 import { CLOSED_RECORD_POLICIES, type ClosedRecordPolicy } from '../../src/policy/ClosedRecordPolicy.js';
 import { HISTORY_LIMIT, SettingsStore, type PolicyChange } from '../../src/store/SettingsStore.js';
 import { storeKeyPrefix } from '../../src/store/storeKeys.js';
@@ -100,5 +100,39 @@ describe('SettingsStore.setClosedRecordPolicy', () => {
     expect(trail).toHaveLength(HISTORY_LIMIT);
     expect(trail[0]!.user).toBe(`admin-${total - 1}`);
     expect(trail.at(-1)!.user).toBe(`admin-${total - HISTORY_LIMIT}`);
+  });
+});
+
+describe('SettingsStore.getClosedRecordPolicy', () => {
+  it('answers the value saved last, from any connection, and the configured one until then', async () => {
+    const {
+      stores: [worker, admin],
+    } = stores(2);
+    expect(await worker!.getClosedRecordPolicy()).toBe(INITIAL);
+    await admin!.setClosedRecordPolicy('cancel', 'admin');
+    expect(await worker!.getClosedRecordPolicy()).toBe('cancel');
+  });
+
+  it('lets the reads asked for in one tick (callbacks due together) share one GET', async () => {
+    const {
+      stores: [worker],
+    } = stores(1);
+    const redis = connections.at(-1)!;
+    const gets = vi.spyOn(redis, 'get');
+    const answers = await Promise.all(Array.from({ length: 50 }, () => worker!.getClosedRecordPolicy()));
+    expect(answers).toEqual(Array(50).fill(INITIAL));
+    expect(gets).toHaveBeenCalledTimes(1);
+  });
+
+  it('never answers a read with a value older than a change acknowledged before the read was asked', async () => {
+    const {
+      stores: [worker, admin],
+    } = stores(2);
+    // A read is under way when the change is made: the reads asked after the change was acknowledged see it.
+    const before = worker!.getClosedRecordPolicy();
+    await admin!.setClosedRecordPolicy('dont_check', 'admin');
+    const after = await Promise.all([worker!.getClosedRecordPolicy(), worker!.getClosedRecordPolicy()]);
+    expect(after).toEqual(['dont_check', 'dont_check']);
+    expect(['dont_check', INITIAL]).toContain(await before);
   });
 });
