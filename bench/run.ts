@@ -5,7 +5,8 @@
  *
  *   throughput    POST /calls rate and latency, fire lag of a burst due at one instant and of a steady stream,
  *                 a burst with a slow CRM, Redis commands and CPU per create and per fired callback; the same
- *                 for its floor (a no-op HTTP server, raw BullMQ) in the same run; issue 9's targets     (default run)
+ *                 for its floor (a no-op HTTP server, raw BullMQ) and its design floor (the least any design on
+ *                 this stack pays) in the same run; issue 9's targets                                     (default run)
  *   memory        used_memory per scheduled callback over 100,000 created through the API (default run)
  *   housekeeping  Redis commands per minute of an idle worker, 1,000 vs 100,000 scheduled calls
  *   million       1,000,000 scheduled callbacks in one Redis: used_memory

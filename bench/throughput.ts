@@ -40,6 +40,8 @@ type SlowCrmFigures = Pick<ThroughputFigures, 'burst' | 'crmReadsPerCallback'>;
  * (measureThroughput.ts) with the same warm-up:
  * - floor: a no-op node:http server driven by the product's API client; raw BullMQ `queue.add`, a raw burst due at
  *   one instant and a raw steady stream (due → processor start, worker concurrency 100);
+ * - design floor: the least any design on this stack pays (StackFloorServer; RawBullmq with the three store round
+ *   trips of an exactly-once fire step), with issue 9's ratios (1) and (4) for it and the product's distance from it;
  * - product: POST /calls, a burst due at one instant and a steady stream (scheduled_at → dialer), an in-memory
  *   Zendesk stand-in answering at once; then a burst on a fresh process whose CRM answers CRM_DELAY_MS late;
  * - Redis commands (INFO commandstats) and CPU time of the bench process, per create and per fired callback;
