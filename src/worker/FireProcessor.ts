@@ -35,6 +35,9 @@ export type FireOutcome = { kind: 'done' } | { kind: 'not_due'; dueAt: Date };
 /** What a call's implicit `scheduled` event keeps showing once its time has been moved. */
 const firstScheduledAt = (call: CallRecord) => call.first_scheduled_at ?? call.scheduled_at;
 
+/** The key of the outcome event the fire step ends with: the same on every delivery of the job. */
+const outcomeEventKey = (callId: number, type: 'call.queued' | 'call.canceled') => `${callId}-${type.slice('call.'.length)}`;
+
 /** BullMQ may start a delayed job a little before its time by our clock; earlier than this means it was moved. */
 const EARLY_TOLERANCE_MS = 1000;
 
@@ -52,6 +55,7 @@ export class FireProcessor {
   async process(callId: number, now = new Date()): Promise<FireOutcome> {
     const [view, salesforcePolicy] = await Promise.all([this.deps.calls.fireView(callId), this.deps.evaluator.currentPolicy()]);
     if (!view || view.call.status !== 'scheduled') {
+      if (view?.call.decision) await this.announceOutcomeAgain(view);
       this.deps.logger.debug({ callId, status: view?.call.status }, 'fire: call no longer scheduled, nothing to do');
       return { kind: 'done' };
     }
@@ -69,6 +73,20 @@ export class FireProcessor {
     if (!decided) return { kind: 'done' };
     await this.carryOut(decided.call, decided.call.decision!, decided.events);
     return { kind: 'done' };
+  }
+
+  /**
+   * This job already carried the call out, and is running again: its worker died after the change and perhaps
+   * before the outcome event was queued. The event is queued again under the same key, which adds nothing when
+   * it was queued the first time (SPEC 9.4: a crash loses no event). The call is shown as it is now.
+   */
+  private async announceOutcomeAgain({ call, events }: FireView): Promise<void> {
+    const decision = call.decision!;
+    if (decision.action === 'dial' && call.queued_at !== null) {
+      await this.deps.events.publish('call.queued', call, outcomeEventKey(call.id, 'call.queued'), events);
+    } else if (decision.action !== 'dial' && call.status === 'canceled' && call.fail_reason === decision.failReason) {
+      await this.deps.events.publish('call.canceled', call, outcomeEventKey(call.id, 'call.canceled'), events);
+    }
   }
 
   /**
@@ -96,7 +114,7 @@ export class FireProcessor {
     const guard = { from: ['scheduled'] as const, refuseWhenFiring: true, ifScheduledAt: call.scheduled_at };
     if (!next) {
       // No allowed instant within the horizon: a configuration that never lets the call through. Ended, not kept forever.
-      const ended = await this.changeAndPublish(call, events, 'call.canceled', `${call.id}-canceled`, {
+      const ended = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKey(call.id, 'call.canceled'), {
         ...guard,
         to: 'canceled',
         patch: { fail_reason: 'outside_calling_rules', ends_at: now.toISOString() },
@@ -171,7 +189,7 @@ export class FireProcessor {
 
     if (decision.action === 'dial') {
       await this.deps.dialer.offer(toCallView(call, events, this.deps.menus));
-      const queued = await this.changeAndPublish(call, events, 'call.queued', `${callId}-queued`, {
+      const queued = await this.changeAndPublish(call, events, 'call.queued', outcomeEventKey(callId, 'call.queued'), {
         from: ['scheduled'],
         to: 'queued',
         patch: { queued_at: new Date().toISOString(), firing: false },
@@ -189,7 +207,7 @@ export class FireProcessor {
       return;
     }
 
-    const closed = await this.changeAndPublish(call, events, 'call.canceled', `${callId}-canceled`, {
+    const closed = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKey(callId, 'call.canceled'), {
       from: ['scheduled'],
       to: 'canceled',
       patch: { fail_reason: decision.failReason ?? 'nothing', ends_at: new Date().toISOString(), firing: false },
