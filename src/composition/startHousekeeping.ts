@@ -4,6 +4,7 @@ import type { CallQueues } from '../queue/CallQueues.js';
 import type { CallStore } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { HousekeepingLock } from '../worker/HousekeepingLock.js';
+import { OutboxRelay } from '../worker/OutboxRelay.js';
 import { RetentionSweeper } from '../worker/RetentionSweeper.js';
 import { ScheduleReconciler } from '../worker/ScheduleReconciler.js';
 import { StaleCallSweeper } from '../worker/StaleCallSweeper.js';
@@ -18,8 +19,10 @@ import { startPeriodic } from '../worker/startPeriodic.js';
  * | schedule-reconcile | 30 s  | calls stored whose fire job is not confirmed      |
  * | stale-call-sweep   | 60 s  | calls handed to the dialer longest ago            |
  * | retention          | 5 s   | final calls past `retention.finalCallSeconds`     |
+ * | outbox-relay       | 5 s   | outcome events stored but never queued (webhooks) |
  *
- * `events` tells the webhook endpoints about the calls the stale-call sweep fails (`call.failed`).
+ * `events` tells the webhook endpoints about the calls the stale-call sweep fails (`call.failed`). The outbox relay
+ * runs only with webhook endpoints configured (without them nothing is announced).
  */
 export function startHousekeeping(
   config: AppConfig,
@@ -37,6 +40,10 @@ export function startHousekeeping(
     ['stale-call-sweep', 60_000, () => sweeper.runOnce()],
     ['retention', 5_000, () => retention.runOnce()],
   ];
+  if (config.webhooks.length > 0) {
+    const relay = new OutboxRelay(calls, events, logger);
+    passes.push(['outbox-relay', 5_000, () => relay.runOnce()]);
+  }
   // The lock outlives a pass that hangs by at most its TTL: then another worker may take over.
   return passes.map(([name, everyMs, pass]) =>
     startPeriodic(name, everyMs, () => lock.runExclusive(name, Math.max(everyMs, 30_000), pass), logger),

@@ -6,6 +6,7 @@ import type { CallStore } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import { callZones } from './callZones.js';
 import { CallNotFoundError, NotReschedulableError, OutsideCallingRulesError } from './errors.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 
 export interface CallReschedulerDeps {
   calls: CallStore;
@@ -47,6 +48,7 @@ export class CallRescheduler {
           ifScheduledAt: call.scheduled_at,
           patch: { scheduled_at: newIso, first_scheduled_at: call.first_scheduled_at ?? call.scheduled_at },
           events: [{ type: 'rescheduled', detail: describeReschedule(call.scheduled_at, newIso) }],
+          announce: this.deps.events.announcing('call.rescheduled', outcomeEventKeys.rescheduled(id, now)),
         },
         now,
       );
@@ -58,7 +60,7 @@ export class CallRescheduler {
       }
       await this.moveFireJob(id, scheduledAt, now);
       this.deps.logger.info({ callId: id, from: call.scheduled_at, to: newIso }, 'call rescheduled');
-      await this.deps.events.publish('call.rescheduled', outcome.call, `${id}-rescheduled-${now.getTime()}`);
+      await this.deps.events.publish('call.rescheduled', outcome.call, outcomeEventKeys.rescheduled(id, now));
       return outcome.call;
     }
   }

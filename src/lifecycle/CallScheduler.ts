@@ -8,8 +8,9 @@ import type { CallQueues } from '../queue/CallQueues.js';
 import type { CrmEffects } from '../queue/CrmEffects.js';
 import type { CallingPolicy } from '../schedule/CallingPolicy.js';
 import type { CallRecord, NewCall } from '../store/CallRecord.js';
-import type { CallStore } from '../store/CallStore.js';
+import type { Announcement, CallStore } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 import { DuplicateScheduledCallError, OutsideCallingRulesError } from './errors.js';
 import { describeDeferral } from './deferral.js';
 
@@ -85,7 +86,12 @@ export class CallScheduler {
       customer_zones: zone.timezone === null ? zone.zones : null,
       first_scheduled_at: deferral ? request.scheduled_at : null,
     };
-    const created = await this.store(call, now, options.commentOnRefusal ?? true);
+    const { events } = this.deps;
+    const announce = [
+      ...events.announcing('call.created', outcomeEventKeys.created('{id}')),
+      ...(deferral ? events.announcing('call.deferred', outcomeEventKeys.deferred('{id}', scheduledAt)) : []),
+    ];
+    const created = await this.store(call, now, options.commentOnRefusal ?? true, announce);
     if (deferral) await this.deps.calls.appendEvent(created.id, 'deferred', deferral, now);
     this.deps.metrics.scheduled.inc({ source: call.source });
     this.deps.logger.info(
@@ -100,15 +106,15 @@ export class CallScheduler {
       },
       'call scheduled',
     );
-    await this.deps.events.publish('call.created', created, `${created.id}-created`);
-    if (deferral) await this.deps.events.publish('call.deferred', created, `${created.id}-deferred-${scheduledAt.getTime()}`);
+    await events.publish('call.created', created, outcomeEventKeys.created(created.id));
+    if (deferral) await events.publish('call.deferred', created, outcomeEventKeys.deferred(created.id, scheduledAt));
     return created;
   }
 
   /** Stores the call and its delayed job, or refuses it when its record already has a scheduled call. */
-  private async store(call: NewCall, now: Date, commentOnRefusal: boolean): Promise<CallRecord> {
+  private async store(call: NewCall, now: Date, commentOnRefusal: boolean, announce: readonly Announcement[]): Promise<CallRecord> {
     const { calls, queues } = this.deps;
-    const created = await calls.create(call, now);
+    const created = await calls.create(call, now, announce);
     if (!created.created) {
       // Written at most once per active scheduled call, however many requests are refused (no CRM: no comment).
       const comment = commentOnRefusal ? duplicateRefusalComment(this.deps.crmProvider) : null;
@@ -132,6 +138,8 @@ export class CallScheduler {
           events: [{ type: 'canceled', detail: 'not_scheduled' }],
         })
         .catch(() => undefined);
+      // Nor is it announced: its events were never to be sent.
+      await Promise.all(announce.map((a) => calls.settleAnnouncement(created.call.id, a))).catch(() => undefined);
       throw err;
     }
     // Not awaited: should it be lost, the reconciler finds the job there and drops the mark itself.

@@ -1,9 +1,10 @@
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/schema.js';
 import type { CallEvent, CallRecord } from '../store/CallRecord.js';
-import type { CallStore } from '../store/CallStore.js';
+import type { Announcement, CallStore } from '../store/CallStore.js';
 import type { RedisClient } from '../store/storeKeys.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 import type { CallScheduler } from './CallScheduler.js';
 import { DuplicateScheduledCallError, OutsideCallingRulesError } from './errors.js';
 import { RetryLease } from './RetryLease.js';
@@ -107,7 +108,13 @@ export class RetryPlanner {
         return { kind: 'skipped', reason: skipped };
       }
     }
-    await this.record(failed, 'retry_scheduled', String(retryId), now);
+    await this.record(
+      failed,
+      'retry_scheduled',
+      String(retryId),
+      now,
+      this.deps.events.announcing('call.retry_scheduled', outcomeEventKeys.retryScheduled(failed.id)),
+    );
     await this.publishRetryScheduled(failed);
     return { kind: 'scheduled', retryId };
   }
@@ -126,13 +133,19 @@ export class RetryPlanner {
     throw err;
   }
 
-  private async record(failed: CallRecord, type: (typeof RETRY_OUTCOME_EVENTS)[number], detail: string, now: Date): Promise<void> {
-    await this.deps.calls.appendEvent(failed.id, type, detail, now);
+  private async record(
+    failed: CallRecord,
+    type: (typeof RETRY_OUTCOME_EVENTS)[number],
+    detail: string,
+    now: Date,
+    announce: readonly Announcement[] = [],
+  ): Promise<void> {
+    await this.deps.calls.appendEvent(failed.id, type, detail, now, announce);
     this.deps.logger.info({ callId: failed.id, attempt: failed.attempt, failReason: failed.fail_reason, detail }, type);
   }
 
   private async publishRetryScheduled(failed: CallRecord): Promise<void> {
-    await this.deps.events.publish('call.retry_scheduled', failed, `${failed.id}-retry_scheduled`);
+    await this.deps.events.publish('call.retry_scheduled', failed, outcomeEventKeys.retryScheduled(failed.id));
   }
 }
 

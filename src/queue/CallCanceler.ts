@@ -2,15 +2,13 @@ import type { CallRecord } from '../store/CallRecord.js';
 import type { CallStore } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { CallQueues } from './CallQueues.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 
 export type CancelOutcome =
   { result: 'canceled'; call: CallRecord } | { result: 'not_found' } | { result: 'not_scheduled'; status: string };
 
 /** The `fail_details` of a call canceled by a bulk operation: it lets a redelivered operation know its own work. */
 export const bulkCancelDetails = (operationId: string) => `canceled by bulk operation ${operationId}`;
-
-/** The event key of a call's cancel (SPEC 9.4): one `call.canceled` per call, whoever canceled it. */
-const canceledEventKey = (callId: number) => `${callId}-canceled`;
 
 /**
  * Cancels a scheduled call by request; shared by the single and the bulk cancel endpoints. Each cancel is told to
@@ -35,11 +33,12 @@ export class CallCanceler {
         ends_at: new Date().toISOString(),
       },
       events: [{ type: 'canceled', detail: 'canceled_by_request' }],
+      announce: this.events?.announcing('call.canceled', outcomeEventKeys.canceled(callId)),
     });
     if (outcome.result === 'missing') return { result: 'not_found' };
     if (outcome.result === 'conflict') return { result: 'not_scheduled', status: outcome.status };
     await this.queues.unscheduleFire(callId);
-    await this.events?.publish('call.canceled', outcome.call, canceledEventKey(callId));
+    await this.events?.publish('call.canceled', outcome.call, outcomeEventKeys.canceled(callId));
     return { result: 'canceled', call: outcome.call };
   }
 
@@ -51,7 +50,7 @@ export class CallCanceler {
   async confirmCanceledBy(callId: number, bulkOperationId: string): Promise<boolean> {
     const call = await this.calls.get(callId);
     if (call?.status !== 'canceled' || call.fail_details !== bulkCancelDetails(bulkOperationId)) return false;
-    await this.events?.publish('call.canceled', call, canceledEventKey(callId));
+    await this.events?.publish('call.canceled', call, outcomeEventKeys.canceled(callId));
     return true;
   }
 }

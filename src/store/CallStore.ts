@@ -1,5 +1,5 @@
 import { CALL_STATUSES, type CallEvent, type CallRecord, type CallStatus, type NewCall } from './CallRecord.js';
-import { CREATE_CALL, FIRE_VIEW, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
+import { APPEND_EVENT, CREATE_CALL, FIRE_VIEW, PURGE_CALL, TRANSITION_CALL } from './luaScripts.js';
 import { NEW_CALL_DEFAULTS, fromStoredCall, toStoredCall } from './storedCall.js';
 import { StoreShards, callEventsKey, type RedisClient } from './storeKeys.js';
 
@@ -23,6 +23,24 @@ export interface FireView {
   activeCallIds: number[];
 }
 
+/**
+ * An outcome event that a change announces: written to the shard's outbox in the same step as the change, and
+ * taken out once its webhook jobs are queued, so that a crash in between loses no event (see OutboxRelay).
+ */
+export interface Announcement {
+  type: string;
+  /** In `create`, `{id}` stands for the id the new call gets. */
+  eventKey: string;
+}
+
+/** An announcement still in the outbox, with the call it is about. */
+export interface PendingAnnouncement extends Announcement {
+  callId: number;
+}
+
+const outboxMember = (callId: number | string, a: Announcement) => `${callId} ${a.type} ${a.eventKey.replaceAll('{id}', String(callId))}`;
+const announceArg = (callId: number | string, list: readonly Announcement[] = []) => list.map((a) => outboxMember(callId, a)).join('\n');
+
 export interface TransitionRequest {
   /** Statuses the call may be in for the change to apply; empty = any. */
   from?: readonly CallStatus[];
@@ -33,6 +51,8 @@ export interface TransitionRequest {
   refuseWhenFiring?: boolean;
   /** Refuse (conflict `rescheduled`) unless the call is still due at this time: it was read before, then moved. */
   ifScheduledAt?: string;
+  /** Outcome events the change announces (written only when it applies). */
+  announce?: readonly Announcement[];
 }
 
 export interface ListQuery {
@@ -51,6 +71,7 @@ interface StoreScripts {
   cboTransitionCall(...args: string[]): Promise<unknown>;
   cboPurgeCall(...args: string[]): Promise<unknown>;
   cboFireView(...args: string[]): Promise<unknown>;
+  cboAppendEvent(...args: string[]): Promise<unknown>;
 }
 
 /**
@@ -72,6 +93,7 @@ export class CallStore {
     redis.defineCommand('cboTransitionCall', { numberOfKeys: 1, lua: TRANSITION_CALL });
     redis.defineCommand('cboPurgeCall', { numberOfKeys: 1, lua: PURGE_CALL });
     redis.defineCommand('cboFireView', { numberOfKeys: 1, lua: FIRE_VIEW });
+    redis.defineCommand('cboAppendEvent', { numberOfKeys: 1, lua: APPEND_EVENT });
     this.scripts = redis as unknown as StoreScripts;
   }
 
@@ -96,7 +118,7 @@ export class CallStore {
    * the check and the write are one Lua step, so concurrent requests for a record create exactly one call.
    * The call stays in the `pending` index until `jobStored` says its fire job exists.
    */
-  async create(call: NewCall, now: Date): Promise<CreateResult> {
+  async create(call: NewCall, now: Date, announce: readonly Announcement[] = []): Promise<CreateResult> {
     const shard = call.record_key ? this.shards.ofRecord(call.record_key) : this.roundRobinShard();
     // One shard: the script takes the id from the shard's sequence. More: from the global one, shard in the id.
     const id = this.shards.count === 1 ? '' : String(this.shards.shardedId(await this.redis.incr(this.shards.idSequenceKey), shard));
@@ -110,6 +132,7 @@ export class CallStore {
       toStoredCall(record),
       call.record_key ?? '',
       String(now.getTime()),
+      announceArg('{id}', announce),
     )) as [string, string];
     if (outcome === 'duplicate') return { created: false, existingCallId: Number(value) };
     record.id = Number(value);
@@ -160,8 +183,37 @@ export class CallStore {
     return { call, events: callEvents(call, reply[1]), activeCallIds: reply[2].map(Number) };
   }
 
-  async appendEvent(id: number, type: string, detail: string | null = null, now = new Date()): Promise<void> {
-    await this.redis.rpush(this.eventsKey(id), JSON.stringify({ at: now.toISOString(), type, detail }));
+  async appendEvent(
+    id: number,
+    type: string,
+    detail: string | null = null,
+    now = new Date(),
+    announce: readonly Announcement[] = [],
+  ): Promise<void> {
+    const event = JSON.stringify({ at: now.toISOString(), type, detail });
+    if (announce.length === 0) await this.redis.rpush(this.eventsKey(id), event);
+    else
+      await this.scripts.cboAppendEvent(
+        this.eventsKey(id),
+        this.p(this.shards.ofId(id)),
+        String(now.getTime()),
+        announceArg(id, announce),
+        event,
+      );
+  }
+
+  /** Announcements of a shard written at or before `until` (ms) and still in the outbox, oldest first, at most `limit`. */
+  async announcementsDue(shard: number, until: number, limit: number): Promise<PendingAnnouncement[]> {
+    const members = await this.redis.zrangebyscore(`${this.p(shard)}outbox`, '-inf', until, 'LIMIT', 0, limit);
+    return members.map((member) => {
+      const [callId, type, eventKey] = member.split(' ') as [string, string, string];
+      return { callId: Number(callId), type, eventKey };
+    });
+  }
+
+  /** The announced event is queued (or no longer to be sent): out of the outbox. */
+  async settleAnnouncement(callId: number, a: Announcement): Promise<void> {
+    await this.redis.zrem(`${this.p(this.shards.ofId(callId))}outbox`, outboxMember(callId, a));
   }
 
   /** Atomically checks the current status, applies the patch and status, moves the indexes, appends events. */
@@ -191,6 +243,7 @@ export class CallStore {
       String(now.getTime()),
       req.ifScheduledAt ?? '',
       replyWithCall ? '1' : '0',
+      announceArg(id, req.announce),
       ...events,
     )) as [string, string?];
   }

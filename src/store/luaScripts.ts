@@ -12,10 +12,24 @@
  *   pending     scheduled calls whose fire job may not exist yet (score: when), for the reconciler
  *   dialing     calls handed to the dialer (score: when), for the stale-call sweep
  *   ended       final calls (score: when they ended), for retention
+ *   outbox      outcome events written with the change they tell of, until their webhook jobs are queued (score:
+ *               when; member "<call id> <type> <event key>"), so that a crash in between loses none (OutboxRelay)
  */
 
-/** KEYS: the shard's `st:scheduled` index. ARGV: p, id ('' = next of the shard's sequence), doc json, record key ('' = none), now ms. */
-export const CREATE_CALL = `
+/** Adds the outbox members in ARGV[n] ('\n'-separated, '' = none; `{id}` stands for the call's id) at `now`. */
+const ANNOUNCE = `
+local function announce(p, members, id, now)
+  for member in string.gmatch(members, '[^\\n]+') do
+    redis.call('ZADD', p .. 'outbox', now, (string.gsub(member, '{id}', id)))
+  end
+end
+`;
+
+/**
+ * KEYS: the shard's `st:scheduled` index. ARGV: p, id ('' = next of the shard's sequence), doc json, record key
+ * ('' = none), now ms, outbox members (see ANNOUNCE).
+ */
+export const CREATE_CALL = `${ANNOUNCE}
 local p = ARGV[1]
 local rec = ARGV[4]
 if rec ~= '' then
@@ -28,6 +42,7 @@ if rec ~= '' then redis.call('HSET', p .. 'r:' .. rec, 's', id, id, '1') end
 redis.call('SET', p .. 'c:' .. id, ARGV[3])
 redis.call('ZADD', KEYS[1], id, id)
 redis.call('ZADD', p .. 'pending', ARGV[5], id)
+announce(p, ARGV[6], id, ARGV[5])
 return {'ok', id}
 `;
 
@@ -53,11 +68,12 @@ return {raw, redis.call('LRANGE', p .. 'e:' .. ARGV[2], 0, -1), active}
 
 /**
  * KEYS: the call. ARGV: p, id, allowed-from (comma list, '' = any), to status ('' = keep), patch json,
- * refuse-when-firing ('1'/'0'), now ms, expected scheduled_at ('' = any), reply with the call ('1'/'0'), events json...
+ * refuse-when-firing ('1'/'0'), now ms, expected scheduled_at ('' = any), reply with the call ('1'/'0'), outbox members
+ * (see ANNOUNCE), events json...
  * The expected scheduled_at makes a step that read the call refuse to apply when it was rescheduled meanwhile.
  * A patch value of null or false removes the field (the stored call keeps only what differs from its default).
  */
-export const TRANSITION_CALL = `
+export const TRANSITION_CALL = `${ANNOUNCE}
 local raw = redis.call('GET', KEYS[1])
 if not raw then return {'missing'} end
 local doc = cjson.decode(raw)
@@ -101,9 +117,17 @@ if new ~= old then
     redis.call('ZADD', p .. 'dialing', now, id)
   end
 end
-if #ARGV >= 10 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 10)) end
+if #ARGV >= 11 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 11)) end
+announce(p, ARGV[10], id, now)
 if ARGV[9] == '0' then return {'ok'} end
 return {'ok', encoded}
+`;
+
+/** KEYS: the call's events. ARGV: p, now ms, outbox members (see ANNOUNCE; `{id}` not used), event json. */
+export const APPEND_EVENT = `${ANNOUNCE}
+redis.call('RPUSH', KEYS[1], ARGV[4])
+announce(ARGV[1], ARGV[3], '', ARGV[2])
+return 1
 `;
 
 /** KEYS: the call. ARGV: p, id. Deletes a final call with its events and index entries (retention). */

@@ -13,6 +13,7 @@ import type { OutcomeEventType } from '../webhooks/WebhookEndpoint.js';
 import { eventAt, type CallStore, type FireView, type TransitionRequest, type UpdateResult } from '../store/CallStore.js';
 import type { ClosedRecordPolicy } from '../policy/ClosedRecordPolicy.js';
 import { describeDecision, type FireEvaluator } from '../policy/FireEvaluator.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 
 export interface FireProcessorDeps {
   calls: CallStore;
@@ -34,9 +35,6 @@ export type FireOutcome = { kind: 'done' } | { kind: 'not_due'; dueAt: Date };
 
 /** What a call's implicit `scheduled` event keeps showing once its time has been moved. */
 const firstScheduledAt = (call: CallRecord) => call.first_scheduled_at ?? call.scheduled_at;
-
-/** The key of the outcome event the fire step ends with: the same on every delivery of the job. */
-const outcomeEventKey = (callId: number, type: 'call.queued' | 'call.canceled') => `${callId}-${type.slice('call.'.length)}`;
 
 /** BullMQ may start a delayed job a little before its time by our clock; earlier than this means it was moved. */
 const EARLY_TOLERANCE_MS = 1000;
@@ -83,9 +81,9 @@ export class FireProcessor {
   private async announceOutcomeAgain({ call, events }: FireView): Promise<void> {
     const decision = call.decision!;
     if (decision.action === 'dial' && call.queued_at !== null) {
-      await this.deps.events.publish('call.queued', call, outcomeEventKey(call.id, 'call.queued'), events);
+      await this.deps.events.publish('call.queued', call, outcomeEventKeys.queued(call.id), events);
     } else if (decision.action !== 'dial' && call.status === 'canceled' && call.fail_reason === decision.failReason) {
-      await this.deps.events.publish('call.canceled', call, outcomeEventKey(call.id, 'call.canceled'), events);
+      await this.deps.events.publish('call.canceled', call, outcomeEventKeys.canceled(call.id), events);
     }
   }
 
@@ -114,7 +112,7 @@ export class FireProcessor {
     const guard = { from: ['scheduled'] as const, refuseWhenFiring: true, ifScheduledAt: call.scheduled_at };
     if (!next) {
       // No allowed instant within the horizon: a configuration that never lets the call through. Ended, not kept forever.
-      const ended = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKey(call.id, 'call.canceled'), {
+      const ended = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKeys.canceled(call.id), {
         ...guard,
         to: 'canceled',
         patch: { fail_reason: 'outside_calling_rules', ends_at: now.toISOString() },
@@ -124,7 +122,7 @@ export class FireProcessor {
         this.deps.logger.warn({ callId: call.id, reason }, 'callback canceled: no allowed time to call within 14 days');
       return { kind: 'done' };
     }
-    const moved = await this.changeAndPublish(call, events, 'call.deferred', `${call.id}-deferred-${next.getTime()}`, {
+    const moved = await this.changeAndPublish(call, events, 'call.deferred', outcomeEventKeys.deferred(call.id, next), {
       ...guard,
       patch: { scheduled_at: next.toISOString(), first_scheduled_at: firstScheduledAt(call) },
       events: [{ type: 'deferred', detail: describeDeferral(reason, next) }],
@@ -189,7 +187,7 @@ export class FireProcessor {
 
     if (decision.action === 'dial') {
       await this.deps.dialer.offer(toCallView(call, events, this.deps.menus));
-      const queued = await this.changeAndPublish(call, events, 'call.queued', outcomeEventKey(callId, 'call.queued'), {
+      const queued = await this.changeAndPublish(call, events, 'call.queued', outcomeEventKeys.queued(callId), {
         from: ['scheduled'],
         to: 'queued',
         patch: { queued_at: new Date().toISOString(), firing: false },
@@ -207,7 +205,7 @@ export class FireProcessor {
       return;
     }
 
-    const closed = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKey(callId, 'call.canceled'), {
+    const closed = await this.changeAndPublish(call, events, 'call.canceled', outcomeEventKeys.canceled(callId), {
       from: ['scheduled'],
       to: 'canceled',
       patch: { fail_reason: decision.failReason ?? 'nothing', ends_at: new Date().toISOString(), firing: false },
@@ -233,7 +231,8 @@ export class FireProcessor {
     change: TransitionRequest,
   ): Promise<UpdateResult> {
     const at = new Date();
-    const result = await this.deps.calls.update(call.id, change, at);
+    const announce = this.deps.events.announcing(type, eventKey);
+    const result = await this.deps.calls.update(call.id, announce.length ? Object.assign({}, change, { announce }) : change, at);
     if (result.result === 'ok' && this.deps.events.wants(type)) {
       // Object.assign, not `{ ...call, ...patch }`: V8 copies a second spread property by property (several µs a call).
       const changed: CallRecord = Object.assign({}, call, change.patch, { status: change.to ?? call.status });

@@ -1,6 +1,7 @@
 import type { Logger } from 'pino';
 import type { CallStore } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 
 const PAGE = 100;
 
@@ -42,12 +43,13 @@ export class StaleCallSweeper {
         ends_at: new Date(now).toISOString(),
       },
       events: [{ type: 'status', detail: 'failed: dialer_timeout' }],
+      announce: this.events?.announcing('call.failed', outcomeEventKeys.failed(id)),
     });
     if (result.result !== 'ok') {
       await this.calls.forget('dialing', id); // already final (or gone)
       return false;
     }
-    await this.events?.publish('call.failed', result.call, `${id}-failed`);
+    await this.events?.publish('call.failed', result.call, outcomeEventKeys.failed(id));
     return true;
   }
 }

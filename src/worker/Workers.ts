@@ -15,6 +15,7 @@ import type { CrmEffectProcessor } from './CrmEffectProcessor.js';
 import type { FireProcessor } from './FireProcessor.js';
 import { createWebhookWorker, type WebhookDeliveryProcessor } from './WebhookDeliveryProcessor.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
+import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 
 export interface WorkerTuning {
   concurrency: number;
@@ -136,8 +137,9 @@ export class Workers {
         firing: false,
       },
       events: [{ type: 'status', detail: `failed: ${err.message}` }],
+      announce: events.announcing('call.failed', outcomeEventKeys.failed(job.data.callId)),
     });
-    if (failed.result === 'ok') await events.publish('call.failed', failed.call, `${job.data.callId}-failed`);
+    if (failed.result === 'ok') await events.publish('call.failed', failed.call, outcomeEventKeys.failed(job.data.callId));
   }
 
   async waitUntilReady(): Promise<void> {

@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WEEKDAYS } from '../../src/config/schema.js';
+import { CallStore } from '../../src/store/CallStore.js';
+import { OUTBOX_GRACE_MS } from '../../src/worker/OutboxRelay.js';
 import { CALLS, HOUR_MS, createCall, getCall, waitForStatus, type BulkCancelView, type Call } from '../api/callApi.js';
 import { DialerStub } from '../support/DialerStub.js';
 import { InMemoryCrm } from '../support/InMemoryCrm.js';
@@ -269,6 +271,31 @@ describe.concurrent('outcome webhooks end to end', { timeout: 60_000 }, () => {
       expect([rescheduled.call.status, rescheduled.call.scheduled_at]).toEqual(['scheduled', new Date(to).toISOString()]);
     });
 
+    it("an event whose process died after the change (announced, never queued) is sent by the worker's outbox relay", async () => {
+      const call = await createCall(t);
+      // As a reschedule stores it, the process dying right after: the change and its announcement, no webhook job.
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        const store = new CallStore(redis, prefix);
+        const announce = [{ type: 'call.rescheduled', eventKey: `${call.id}-rescheduled-1` }];
+        expect(await store.transition(call.id, { from: ['scheduled'], patch: {}, announce })).toMatchObject({ result: 'ok' });
+      } finally {
+        redis.disconnect();
+      }
+      const relayed = await waitForEvent(every, `${webhookIdOf(call.id, 'rescheduled')}-1`, OUTBOX_GRACE_MS + 15_000);
+      expectWellFormed(relayed, 'call.rescheduled');
+      expect(relayed.call.id).toBe(call.id);
+    });
+
+    it('every event the steps published left the outbox: nothing is relayed twice, nothing grows', async () => {
+      const redis = new Redis(TEST_REDIS_URL);
+      try {
+        await waitFor(async () => (await redis.keys(`${prefix}:*outbox*`)).length === 0 || undefined, 20_000, 'an empty outbox');
+      } finally {
+        redis.disconnect();
+      }
+    });
+
     it('filters: "call.queued" gets only call.queued; "call.*" gets every event "*" got', async () => {
       const dialed = await createCall(t, { scheduled_at: inMs(DUE_MS) });
       await waitForStatus(t, dialed.id, 'queued');
@@ -410,6 +437,7 @@ describe.concurrent('outcome webhooks end to end', { timeout: 60_000 }, () => {
     const redis = new Redis(TEST_REDIS_URL);
     try {
       expect(await redis.keys(`${prefix}:*webhooks*`)).toEqual([]);
+      expect(await redis.keys(`${prefix}:*outbox*`)).toEqual([]);
       expect((await redis.keys(`${prefix}:*`)).length).toBeGreaterThan(0); // the prefix is the app's
     } finally {
       redis.disconnect();

@@ -121,3 +121,54 @@ describe('CallStore: housekeeping indexes', () => {
     expect(await redis.keys(`${p}*`)).toEqual([`${p}seq`]);
   });
 });
+
+describe('CallStore: the outbox of announced outcome events', () => {
+  const all = (calls: CallStore, shard = 0) => calls.announcementsDue(shard, Date.now() + 60_000, 100);
+
+  it('writes an announcement with the change that announces it, in the call’s shard, and only when the change applies', async () => {
+    const { calls } = store(3);
+    const call = await created(calls, 'T-out-1');
+    const shard = calls.shards.ofId(call.id);
+    const canceled = { type: 'call.canceled', eventKey: `${call.id}-canceled` };
+    await calls.transition(call.id, { from: ['scheduled'], to: 'canceled', announce: [canceled] });
+    // Refused (no longer scheduled): its announcement is not written.
+    await calls.transition(call.id, { from: ['scheduled'], to: 'canceled', announce: [{ type: 'call.canceled', eventKey: 'refused' }] });
+    expect(await all(calls, shard)).toEqual([{ callId: call.id, ...canceled }]);
+
+    await calls.settleAnnouncement(call.id, canceled);
+    expect(await all(calls, shard)).toEqual([]);
+  });
+
+  it('gives a new call’s announcements its id, and an appended event its own', async () => {
+    const { calls } = store();
+    const result = await calls.create(newCall('T-out-2'), new Date(), [
+      { type: 'call.created', eventKey: '{id}-created' },
+      { type: 'call.deferred', eventKey: '{id}-deferred-5' },
+    ]);
+    if (!result.created) throw new Error('setup: duplicate');
+    const id = result.call.id;
+    await calls.appendEvent(id, 'retry_scheduled', '99', new Date(), [{ type: 'call.retry_scheduled', eventKey: `${id}-retry_scheduled` }]);
+    expect(await all(calls)).toEqual([
+      { callId: id, type: 'call.created', eventKey: `${id}-created` },
+      { callId: id, type: 'call.deferred', eventKey: `${id}-deferred-5` },
+      { callId: id, type: 'call.retry_scheduled', eventKey: `${id}-retry_scheduled` },
+    ]);
+    expect((await calls.events(id)).map((e) => e.type)).toEqual(['scheduled', 'retry_scheduled']);
+    // A refused create announces nothing.
+    await calls.create(newCall('T-out-2'), new Date(), [{ type: 'call.created', eventKey: '{id}-created' }]);
+    expect(await all(calls)).toHaveLength(3);
+    // Taken out by the announcement as the caller made it, `{id}` and all (a create answered 503 drops its own).
+    await calls.settleAnnouncement(id, { type: 'call.created', eventKey: '{id}-created' });
+    expect((await all(calls)).map((a) => a.type)).toEqual(['call.deferred', 'call.retry_scheduled']);
+  });
+
+  it('answers only the announcements written at or before the time asked, oldest first', async () => {
+    const { calls } = store();
+    const first = await created(calls, 'T-out-3');
+    const second = await created(calls, 'T-out-4');
+    await calls.transition(second.id, { patch: {}, announce: [{ type: 'call.rescheduled', eventKey: 'b' }] }, new Date(2_000_000_000_000));
+    await calls.transition(first.id, { patch: {}, announce: [{ type: 'call.rescheduled', eventKey: 'a' }] }, new Date(1_000_000_000_000));
+    expect((await calls.announcementsDue(0, 1_500_000_000_000, 10)).map((a) => a.eventKey)).toEqual(['a']);
+    expect((await calls.announcementsDue(0, 2_000_000_000_000, 10)).map((a) => a.eventKey)).toEqual(['a', 'b']);
+  });
+});

@@ -7,6 +7,7 @@ import { CALL_NOT_FOUND } from '../schemas/callSchemas.js';
 import { FLAG_NAMES, STATUS_UPDATE_ERRORS, customerFlagsPatchSchema, statusUpdateBodySchema } from '../schemas/callUpdateSchemas.js';
 import { parseRequestPart } from '../validation/parseRequestPart.js';
 import { callIdParam, callView, requireCall } from './callParams.js';
+import { outcomeEventKeys } from '../../webhooks/outcomeEventKeys.js';
 
 const BASE = '/apps/api/v1/calls';
 
@@ -40,9 +41,9 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
    * Should the retry step fail (Redis away), the report is answered 5xx and the dialer's repeat finishes it.
    */
   const afterFinalReport = async (call: CallRecord, now: Date) => {
-    if (call.status === 'finished') await s.events.publish('call.finished', call, `${call.id}-finished`);
+    if (call.status === 'finished') await s.events.publish('call.finished', call, outcomeEventKeys.finished(call.id));
     if (call.status !== 'failed') return;
-    await s.events.publish('call.failed', call, `${call.id}-failed`);
+    await s.events.publish('call.failed', call, outcomeEventKeys.failed(call.id));
     await retries.afterFailure(call, now);
   };
 
@@ -63,7 +64,8 @@ export function registerCallUpdateRoutes(app: FastifyInstance, s: AppServices): 
     const field = TIMESTAMP_FIELD[to as CallStatus];
     if (field) (patch as Record<string, unknown>)[field] = now.toISOString();
     if (to === 'failed') patch.fail_reason = failReason ?? DEFAULT_FAIL_REASON;
-    const move = { to: to as CallStatus, patch, events: [{ type: 'status', detail: to }] };
+    const final = to === 'finished' || to === 'failed' ? s.events.announcing(`call.${to}`, outcomeEventKeys[to](id)) : [];
+    const move = { to: to as CallStatus, patch, events: [{ type: 'status', detail: to }], announce: final };
     let result = await s.calls.transition(id, { ...move, from }, now);
     if (result.result === 'conflict' && result.status === 'scheduled') {
       // The dialer may report progress before its answer to our webhook has reached us: a call being handed
