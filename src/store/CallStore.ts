@@ -211,6 +211,11 @@ export class CallStore {
     });
   }
 
+  /** An announcement that could not be published now: due again `OutboxRelay`'s grace time after `now` (ms). */
+  async postponeAnnouncement(callId: number, a: Announcement, now: number): Promise<void> {
+    await this.redis.zadd(`${this.p(this.shards.ofId(callId))}outbox`, 'XX', now, outboxMember(callId, a));
+  }
+
   /** The announced event is queued (or no longer to be sent): out of the outbox. */
   async settleAnnouncement(callId: number, a: Announcement): Promise<void> {
     await this.redis.zrem(`${this.p(this.shards.ofId(callId))}outbox`, outboxMember(callId, a));

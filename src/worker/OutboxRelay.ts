@@ -1,5 +1,7 @@
 import type { Logger } from 'pino';
 import { WEBHOOK_EVENT_TYPES } from '../config/webhookEventTypes.js';
+import { NOT_SCHEDULED } from '../lifecycle/CallScheduler.js';
+import type { CallRecord } from '../store/CallRecord.js';
 import type { CallStore, PendingAnnouncement } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { OutcomeEventType } from '../webhooks/WebhookEndpoint.js';
@@ -35,10 +37,11 @@ export class OutboxRelay {
         let settled = 0;
         for (const announcement of due) {
           const outcome = await this.relay(announcement);
-          if (outcome !== 'failed') settled += 1;
+          if (outcome === 'failed') await this.calls.postponeAnnouncement(announcement.callId, announcement, now);
+          else settled += 1;
           if (outcome === 'published') relayed += 1;
         }
-        // A page that could not all be published is tried again by the next pass, not in a loop here.
+        // What failed waits a grace time again (behind newer ones), and is not tried again in a loop here.
         if (due.length < PAGE || settled < due.length) break;
       }
     }
@@ -48,11 +51,16 @@ export class OutboxRelay {
 
   private async relay(a: PendingAnnouncement): Promise<'published' | 'dropped' | 'failed'> {
     const call = isOutcomeEventType(a.type) && this.events.wants(a.type) ? await this.calls.get(a.callId) : null;
-    if (!call || !isOutcomeEventType(a.type)) {
-      // Deleted since (retention), or no endpoint asks for it any more: nothing to send.
+    if (!call || !isOutcomeEventType(a.type) || takenBack(call, a.type)) {
+      // Deleted since (retention), no endpoint asks for it any more, or never to be sent: nothing to send.
       await this.calls.settleAnnouncement(a.callId, a);
       return 'dropped';
     }
     return (await this.events.publish(a.type, call, a.eventKey)) ? 'published' : 'failed';
   }
+}
+
+/** A call whose create was answered 503 and taken back: its creation was never to be told. */
+function takenBack(call: CallRecord, type: OutcomeEventType): boolean {
+  return call.fail_reason === NOT_SCHEDULED && (type === 'call.created' || type === 'call.deferred');
 }

@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
+import { NOT_SCHEDULED } from '../../src/lifecycle/CallScheduler.js';
 import { createWebhookQueue } from '../../src/queue/WebhookQueue.js';
 import { bullConnection } from '../../src/redisConnections.js';
 import { CallStore } from '../../src/store/CallStore.js';
@@ -106,6 +107,44 @@ describe('OutboxRelay', () => {
     expect(await relay.runOnce(Date.now() + OUTBOX_GRACE_MS + 1)).toBe(0);
     expect(await inOutbox()).toEqual([]);
     expect([...(await deliveriesOf(gone)), ...(await deliveriesOf(unwanted))]).toEqual([]);
+  });
+
+  it('drops the creation of a call taken back because its create was answered 503, and only that', async () => {
+    const everything = new CallEventPublisher(new OutcomeWebhooks([{ ...endpoint, events: ['*'] }], queue, silent), calls, [], silent);
+    const result = await calls.create(newCall('R-5'), new Date(), everything.announcing('call.created', '{id}-created'));
+    if (!result.created) throw new Error('setup: duplicate');
+    const id = result.call.id;
+    // Taken back as CallScheduler does after a 503, the process dying before it removed the announcement.
+    await calls.transition(id, { from: ['scheduled'], to: 'canceled', patch: { fail_reason: NOT_SCHEDULED } });
+    await calls.transition(id, { patch: {}, announce: everything.announcing('call.finished', `${id}-finished`) });
+
+    expect(await new OutboxRelay(calls, everything, silent).runOnce(Date.now() + OUTBOX_GRACE_MS + 1)).toBe(1);
+    expect((await deliveriesOf(id)).map(([webhookId]) => webhookId)).toEqual([`msg_${id}-finished`]);
+    expect(await inOutbox()).toEqual([]);
+  });
+
+  it('keeps an event it could not publish and tries it again a grace time later, not in the same pass', async () => {
+    const broken = createWebhookQueue(bullConnection({ url: TEST_REDIS_URL }, 'fail-fast'), prefix);
+    await broken.close();
+    const failing = new CallEventPublisher(new OutcomeWebhooks([endpoint], broken, silent), calls, [], silent);
+    const id = await scheduled('R-6');
+    const changedAt = Date.now();
+    await canceledThenCrashed(id, new Date(changedAt));
+
+    const firstTry = changedAt + OUTBOX_GRACE_MS + 1;
+    expect(await new OutboxRelay(calls, failing, silent).runOnce(firstTry)).toBe(0);
+    expect(await inOutbox()).toEqual([{ callId: id, type: 'call.canceled', eventKey: `${id}-canceled` }]);
+    expect(await relay.runOnce(firstTry)).toBe(0); // postponed: not due again yet
+    expect(await relay.runOnce(firstTry + OUTBOX_GRACE_MS + 1)).toBe(1);
+    expect(await deliveriesOf(id)).toEqual([[`msg_${id}-canceled`, 'canceled', 'canceled_by_request']]);
+  });
+
+  it('publishes a backlog larger than a page in one pass', async () => {
+    const ids = await Promise.all(Array.from({ length: 150 }, (_, i) => scheduled(`R-page-${i}`)));
+    const changedAt = new Date();
+    await Promise.all(ids.map((id) => canceledThenCrashed(id, changedAt)));
+    expect(await relay.runOnce(changedAt.getTime() + OUTBOX_GRACE_MS + 1)).toBe(150);
+    expect(await inOutbox()).toEqual([]);
   });
 
   it('announces nothing for an event no endpoint asks for (no outbox write on the hot path)', () => {
