@@ -6,12 +6,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppConfig } from '../../src/config/schema.js';
 import { CRM_COMMENTS } from '../../src/policy/crmComments.js';
 import { fireJobId } from '../../src/queue/queueNames.js';
+import { connectRedis } from '../../src/redisConnections.js';
+import { CallStore } from '../../src/store/CallStore.js';
+import { StoreShards } from '../../src/store/storeKeys.js';
+import { OUTBOX_GRACE_MS } from '../../src/worker/OutboxRelay.js';
 import { CALLS, createCall, getCall, totalCalls, type BulkCancelView, type Call } from '../api/callApi.js';
 import { ZendeskFakeServer } from '../fakes/ZendeskFakeServer.js';
 import { DialerStub } from '../support/DialerStub.js';
 import { RedisCluster } from '../support/redisCluster.js';
 import { inMs, jsonBody, startTestApp, waitFor, type TestClient } from '../support/testApp.js';
 import { DIALER_SECRET, testConfig } from '../support/testConfig.js';
+import { WebhookReceiver } from '../support/WebhookReceiver.js';
+import { newWebhookSecret, waitForEvent, waitForEvents, webhookIdOf } from '../support/webhookEvents.js';
 import {
   FAST_LOOKUP,
   expectActiveCallSkipped,
@@ -316,5 +322,45 @@ describe('a worker process SIGKILLed in the middle of a burst, on the cluster', 
     }
     expect(dialer.received).toHaveLength(open.length);
     await second.kill();
+  });
+});
+
+describe('outcome webhooks on the cluster (SPEC 9.4, 10)', () => {
+  it('calls of every shard tell their events; the outbox empties; an event whose step died is relayed', { timeout: 60_000 }, async () => {
+    const prefix = 'cbo-e2e-webhooks';
+    const fake = new ZendeskFakeServer();
+    const dialer = new DialerStub();
+    const receiver = new WebhookReceiver(newWebhookSecret());
+    await Promise.all([fake.start(), dialer.start(), receiver.start()]);
+    cleanups.push(() => Promise.all([fake.stop(), dialer.stop(), receiver.stop()]));
+    const webhooks = [{ url: receiver.url, secret: receiver.secret, events: ['*' as const], timeoutMs: 2000 }];
+    const t = await startTestApp({ ...clusterConfig(prefix, fake, dialer), webhooks });
+    cleanups.push(() => t.app.close());
+    const store = connectRedis({ url: cluster.seeds[0]!, cluster: cluster.seeds }, 'fail-fast');
+    cleanups.push(() => Promise.resolve(store.disconnect()));
+    const calls = new CallStore(store, prefix, new StoreShards(prefix, SHARDS));
+
+    // Calls without a ticket go round the shards: each is canceled, one more is dialled.
+    const canceled = await Promise.all(Array.from({ length: SHARDS }, () => createCall(t)));
+    expect(new Set(canceled.map((c) => calls.shards.ofId(c.id))).size).toBe(SHARDS);
+    for (const call of canceled) expect((await t.api('PATCH', `${CALLS}/scheduled/${call.id}/cancel`)).status).toBe(200);
+    const dialed = await createCall(t, { scheduled_at: inMs(1500) });
+    await waitForEvents(receiver, [
+      ...canceled.flatMap((c) => [webhookIdOf(c.id, 'created'), webhookIdOf(c.id, 'canceled')]),
+      webhookIdOf(dialed.id, 'created'),
+      webhookIdOf(dialed.id, 'queued'),
+    ]);
+    const inOutbox = async () =>
+      (await Promise.all(calls.shards.all().map((s) => calls.announcementsDue(s, Date.now() + 3_600_000, 100)))).flat();
+    expect(await inOutbox()).toEqual([]);
+
+    // The change and its announcement stored, the process dying before the jobs: the worker's relay sends it.
+    const call = await createCall(t);
+    const announce = [{ type: 'call.rescheduled', eventKey: `${call.id}-rescheduled-1` }];
+    expect(await calls.transition(call.id, { from: ['scheduled'], patch: {}, announce })).toMatchObject({ result: 'ok' });
+    const relayed = await waitForEvent(receiver, `${webhookIdOf(call.id, 'rescheduled')}-1`, OUTBOX_GRACE_MS + 15_000);
+    expect([relayed.type, relayed.call.id]).toEqual(['call.rescheduled', call.id]);
+    expect(receiver.deliveries.every((d) => d.verified)).toBe(true);
+    expect(await inOutbox()).toEqual([]);
   });
 });
