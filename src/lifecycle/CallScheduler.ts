@@ -14,9 +14,6 @@ import { outcomeEventKeys } from '../webhooks/outcomeEventKeys.js';
 import { DuplicateScheduledCallError, OutsideCallingRulesError } from './errors.js';
 import { describeDeferral } from './deferral.js';
 
-/** The fail_reason of a call taken back because its fire job could not be stored (its create was answered 503). */
-export const NOT_SCHEDULED = 'not_scheduled';
-
 /** A call to schedule, as the API, the skill callback or a retry asks for it (its zone is worked out here). */
 export type ScheduleRequest = Omit<NewCall, 'timezone' | 'customer_zones' | 'attempt' | 'first_scheduled_at'> & {
   /** The request's `timezone` (validated), else null: the number's zone(s) or `defaultTimezone` are used. */
@@ -133,17 +130,16 @@ export class CallScheduler {
     } catch (err) {
       // The client is told 503 and will retry: take the stored call back so that the retry is not refused as a
       // duplicate. Should even this fail (Redis gone), the worker's reconciler queues the stored call instead.
-      const undone = await calls
+      // Its events are taken back with it: they are never to be sent.
+      await calls
         .transition(created.call.id, {
           from: ['scheduled'],
           to: 'canceled',
-          patch: { fail_reason: NOT_SCHEDULED, fail_details: 'the delayed job could not be stored; the request was answered 503' },
-          events: [{ type: 'canceled', detail: NOT_SCHEDULED }],
+          patch: { fail_reason: 'not_scheduled', fail_details: 'the delayed job could not be stored; the request was answered 503' },
+          events: [{ type: 'canceled', detail: 'not_scheduled' }],
+          withdraw: announce,
         })
-        .catch(() => null);
-      // Taken back, its events are never to be sent (the relay also skips them, should this removal not happen).
-      if (undone?.result === 'ok')
-        await Promise.all(announce.map((a) => calls.settleAnnouncement(created.call.id, a))).catch(() => undefined);
+        .catch(() => undefined);
       throw err;
     }
     // Not awaited: should it be lost, the reconciler finds the job there and drops the mark itself.

@@ -53,6 +53,8 @@ export interface TransitionRequest {
   ifScheduledAt?: string;
   /** Outcome events the change announces (written only when it applies). */
   announce?: readonly Announcement[];
+  /** Announcements the change takes back (its events are never to be sent), in the same step. */
+  withdraw?: readonly Announcement[];
 }
 
 export interface ListQuery {
@@ -249,6 +251,7 @@ export class CallStore {
       req.ifScheduledAt ?? '',
       replyWithCall ? '1' : '0',
       announceArg(id, req.announce),
+      announceArg(id, req.withdraw),
       ...events,
     )) as [string, string?];
   }

@@ -16,12 +16,18 @@
  *               when; member "<call id> <type> <event key>"), so that a crash in between loses none (OutboxRelay)
  */
 
-/** Adds the outbox members in ARGV[n] ('\n'-separated, '' = none; `{id}` stands for the call's id) at `now`. */
+/**
+ * Adds the outbox members of a list ('\n'-separated, '' = none; `{id}` stands for the call's id) at `now`, or
+ * takes them out (`withdraw`: members written whole).
+ */
 const ANNOUNCE = `
 local function announce(p, members, id, now)
   for member in string.gmatch(members, '[^\\n]+') do
     redis.call('ZADD', p .. 'outbox', now, (string.gsub(member, '{id}', id)))
   end
+end
+local function withdraw(p, members)
+  for member in string.gmatch(members, '[^\\n]+') do redis.call('ZREM', p .. 'outbox', member) end
 end
 `;
 
@@ -69,7 +75,7 @@ return {raw, redis.call('LRANGE', p .. 'e:' .. ARGV[2], 0, -1), active}
 /**
  * KEYS: the call. ARGV: p, id, allowed-from (comma list, '' = any), to status ('' = keep), patch json,
  * refuse-when-firing ('1'/'0'), now ms, expected scheduled_at ('' = any), reply with the call ('1'/'0'), outbox members
- * (see ANNOUNCE), events json...
+ * to add, outbox members to take out (see ANNOUNCE), events json...
  * The expected scheduled_at makes a step that read the call refuse to apply when it was rescheduled meanwhile.
  * A patch value of null or false removes the field (the stored call keeps only what differs from its default).
  */
@@ -117,8 +123,9 @@ if new ~= old then
     redis.call('ZADD', p .. 'dialing', now, id)
   end
 end
-if #ARGV >= 11 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 11)) end
+if #ARGV >= 12 then redis.call('RPUSH', p .. 'e:' .. id, unpack(ARGV, 12)) end
 announce(p, ARGV[10], id, now)
+withdraw(p, ARGV[11])
 if ARGV[9] == '0' then return {'ok'} end
 return {'ok', encoded}
 `;

@@ -53,7 +53,6 @@ export class FireProcessor {
   async process(callId: number, now = new Date()): Promise<FireOutcome> {
     const [view, salesforcePolicy] = await Promise.all([this.deps.calls.fireView(callId), this.deps.evaluator.currentPolicy()]);
     if (!view || view.call.status !== 'scheduled') {
-      if (view?.call.decision) await this.announceOutcomeAgain(view);
       this.deps.logger.debug({ callId, status: view?.call.status }, 'fire: call no longer scheduled, nothing to do');
       return { kind: 'done' };
     }
@@ -71,20 +70,6 @@ export class FireProcessor {
     if (!decided) return { kind: 'done' };
     await this.carryOut(decided.call, decided.call.decision!, decided.events);
     return { kind: 'done' };
-  }
-
-  /**
-   * This job already carried the call out, and is running again: its worker died after the change and perhaps
-   * before the outcome event was queued. The event is queued again under the same key, which adds nothing when
-   * it was queued the first time (SPEC 9.4: a crash loses no event). The call is shown as it is now.
-   */
-  private async announceOutcomeAgain({ call, events }: FireView): Promise<void> {
-    const decision = call.decision!;
-    if (decision.action === 'dial' && call.queued_at !== null) {
-      await this.deps.events.publish('call.queued', call, outcomeEventKeys.queued(call.id), events);
-    } else if (decision.action !== 'dial' && call.status === 'canceled' && call.fail_reason === decision.failReason) {
-      await this.deps.events.publish('call.canceled', call, outcomeEventKeys.canceled(call.id), events);
-    }
   }
 
   /**
@@ -220,8 +205,9 @@ export class FireProcessor {
   }
 
   /**
-   * Applies a change to the call and, once it is stored, publishes its outcome event with the call as it now is,
-   * built from what this step already holds (the store does not send the call back, and is not read again).
+   * Applies a change to the call and, when an endpoint wants its outcome event, announces the event in the same
+   * store step (should this job die before publishing it, the OutboxRelay does) and publishes it with the call as it
+   * now is, built from what this step already holds (the store does not send the call back, and is not read again).
    */
   private async changeAndPublish(
     call: CallRecord,
@@ -233,7 +219,7 @@ export class FireProcessor {
     const at = new Date();
     const announce = this.deps.events.announcing(type, eventKey);
     const result = await this.deps.calls.update(call.id, announce.length ? Object.assign({}, change, { announce }) : change, at);
-    if (result.result === 'ok' && this.deps.events.wants(type)) {
+    if (result.result === 'ok' && announce.length > 0) {
       // Object.assign, not `{ ...call, ...patch }`: V8 copies a second spread property by property (several µs a call).
       const changed: CallRecord = Object.assign({}, call, change.patch, { status: change.to ?? call.status });
       await this.deps.events.publish(type, changed, eventKey, [...events, ...(change.events ?? []).map((e) => eventAt(at, e))]);

@@ -1,7 +1,5 @@
 import type { Logger } from 'pino';
 import { WEBHOOK_EVENT_TYPES } from '../config/webhookEventTypes.js';
-import { NOT_SCHEDULED } from '../lifecycle/CallScheduler.js';
-import type { CallRecord } from '../store/CallRecord.js';
 import type { CallStore, PendingAnnouncement } from '../store/CallStore.js';
 import type { CallEventPublisher } from '../webhooks/CallEventPublisher.js';
 import type { OutcomeEventType } from '../webhooks/WebhookEndpoint.js';
@@ -50,17 +48,13 @@ export class OutboxRelay {
   }
 
   private async relay(a: PendingAnnouncement): Promise<'published' | 'dropped' | 'failed'> {
-    const call = isOutcomeEventType(a.type) && this.events.wants(a.type) ? await this.calls.get(a.callId) : null;
-    if (!call || !isOutcomeEventType(a.type) || takenBack(call, a.type)) {
-      // Deleted since (retention), no endpoint asks for it any more, or never to be sent: nothing to send.
+    const { type } = a;
+    // No endpoint asks for it any more, or the call was deleted since (retention): nothing to send.
+    const call = isOutcomeEventType(type) && this.events.wants(type) ? await this.calls.get(a.callId) : null;
+    if (!call) {
       await this.calls.settleAnnouncement(a.callId, a);
       return 'dropped';
     }
-    return (await this.events.publish(a.type, call, a.eventKey)) ? 'published' : 'failed';
+    return (await this.events.publish(type as OutcomeEventType, call, a.eventKey)) ? 'published' : 'failed';
   }
-}
-
-/** A call whose create was answered 503 and taken back: its creation was never to be told. */
-function takenBack(call: CallRecord, type: OutcomeEventType): boolean {
-  return call.fail_reason === NOT_SCHEDULED && (type === 'call.created' || type === 'call.deferred');
 }

@@ -8,7 +8,11 @@ const prefix = uniquePrefix('api-schedfail');
 let t: TestClient;
 
 beforeAll(async () => {
-  t = await startTestApp(testConfig(prefix), { worker: false });
+  // A webhook endpoint, so that the create announces its call.created (nothing delivers it: no worker here).
+  const webhooks = [
+    { url: 'http://127.0.0.1:1/hook', secret: 'whsec_c2VjcmV0LXNlY3JldC1zZWNyZXQ=', events: ['*' as const], timeoutMs: 2000 },
+  ];
+  t = await startTestApp(testConfig(prefix, { webhooks }), { worker: false });
 });
 
 afterAll(async () => {
@@ -31,5 +35,7 @@ describe('when the delayed job cannot be stored', () => {
     expect(await t.app.services.calls.scheduledCallFor('SF-1')).toBeNull();
     const { calls } = await t.app.services.calls.list({ recordKey: 'SF-1', offset: 0, limit: 10 });
     expect(calls.map((c) => [c.status, c.fail_reason])).toEqual([['canceled', 'not_scheduled']]);
+    // Its call.created was taken back with it: never to be sent, not even by the outbox relay.
+    expect(await t.app.services.calls.announcementsDue(0, Date.now() + 3_600_000, 10)).toEqual([]);
   });
 });

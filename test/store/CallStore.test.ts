@@ -157,9 +157,21 @@ describe('CallStore: the outbox of announced outcome events', () => {
     // A refused create announces nothing.
     await calls.create(newCall('T-out-2'), new Date(), [{ type: 'call.created', eventKey: '{id}-created' }]);
     expect(await all(calls)).toHaveLength(3);
-    // Taken out by the announcement as the caller made it, `{id}` and all (a create answered 503 drops its own).
+    // Taken out by the announcement as the caller made it, `{id}` and all.
     await calls.settleAnnouncement(id, { type: 'call.created', eventKey: '{id}-created' });
     expect((await all(calls)).map((a) => a.type)).toEqual(['call.deferred', 'call.retry_scheduled']);
+  });
+
+  it('takes announcements back in the same step as a change that applies (a create answered 503), not with a refused one', async () => {
+    const { calls } = store();
+    const announce = [{ type: 'call.created', eventKey: '{id}-created' }];
+    const result = await calls.create(newCall('T-out-5'), new Date(), announce);
+    if (!result.created) throw new Error('setup: duplicate');
+    const id = result.call.id;
+    await calls.transition(id, { from: ['canceled'], to: 'failed', withdraw: announce }); // refused: not canceled
+    expect(await all(calls)).toEqual([{ callId: id, type: 'call.created', eventKey: `${id}-created` }]);
+    await calls.transition(id, { from: ['scheduled'], to: 'canceled', withdraw: announce });
+    expect(await all(calls)).toEqual([]);
   });
 
   it('answers only the announcements written at or before the time asked, oldest first', async () => {

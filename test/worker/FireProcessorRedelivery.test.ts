@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RecordLookup } from '../../src/crm/CrmAdapter.js';
 import { Metrics } from '../../src/observability/Metrics.js';
 import { FireEvaluator } from '../../src/policy/FireEvaluator.js';
@@ -16,20 +16,22 @@ import { SideEffectLedger } from '../../src/store/SideEffectLedger.js';
 import { CallEventPublisher } from '../../src/webhooks/CallEventPublisher.js';
 import { OutcomeWebhooks } from '../../src/webhooks/OutcomeWebhooks.js';
 import { FireProcessor } from '../../src/worker/FireProcessor.js';
+import { OUTBOX_GRACE_MS, OutboxRelay } from '../../src/worker/OutboxRelay.js';
 import { deletePrefix, TEST_REDIS_URL, uniquePrefix } from '../support/redis.js';
 import { newCall } from '../support/newCall.js';
 import { testConfig } from '../support/testConfig.js';
 
 /**
- * A fire job that runs again after its worker died (BullMQ's stalled-job recovery) while the call had already
- * been carried out: died after the change, before its outcome event was queued. SPEC 9.4: a crash loses no event.
- * The first delivery is a worker whose events go nowhere (it died before queueing them); the redelivery is a
- * worker with the endpoint configured.
+ * A fire step whose worker died after the change and before its outcome event was queued (SPEC 9.4: a crash loses
+ * no event). The first run is a worker whose webhook jobs cannot be queued (it stands for one that died right
+ * then: the change and its announcement are stored, the jobs are not); BullMQ then runs the job again on another
+ * worker, and the outbox relay sends the event once, under the key the step announced.
  */
 const prefix = uniquePrefix('fire-redelivery');
 const redis = new Redis(TEST_REDIS_URL);
 const queues = new CallQueues(bullConnection({ url: TEST_REDIS_URL }, 'worker'), prefix);
 const webhookQueue = createWebhookQueue(bullConnection({ url: TEST_REDIS_URL }, 'fail-fast'), prefix);
+const deadQueue = createWebhookQueue(bullConnection({ url: TEST_REDIS_URL }, 'fail-fast'), prefix);
 const calls = new CallStore(redis, prefix);
 const silent = pino({ level: 'silent' });
 const endpoint = {
@@ -38,10 +40,11 @@ const endpoint = {
   events: ['*'],
   timeoutMs: 10_000,
 };
-/** Ticket → the record's state; every other ticket is open. */
+const publisher = (queue: typeof webhookQueue) => new CallEventPublisher(new OutcomeWebhooks([endpoint], queue, silent), calls, [], silent);
+/** Tickets whose record is closed; every other ticket is open. */
 const closed = new Set<string>();
 
-function fireProcessor(webhooks: OutcomeWebhooks | null): FireProcessor {
+function fireProcessor(events: CallEventPublisher): FireProcessor {
   const evaluator = new FireEvaluator({
     provider: 'zendesk',
     readRecord: (id): Promise<RecordLookup> => Promise.resolve({ id, state: closed.has(id) ? 'closed' : 'open', rawStatus: 'x' }),
@@ -57,15 +60,21 @@ function fireProcessor(webhooks: OutcomeWebhooks | null): FireProcessor {
     dialer: { offer: () => Promise.resolve() },
     menus: testConfig(prefix).menus,
     calling: new CallingPolicy(testConfig(prefix)),
-    events: new CallEventPublisher(webhooks, calls, [], silent),
+    events,
     metrics: new Metrics(false),
     logger: silent,
   });
 }
 
-/** The worker that died before queueing its events, and the one that takes the job over. */
-const diedBeforeEvents = fireProcessor(null);
-const takesOver = fireProcessor(new OutcomeWebhooks([endpoint], webhookQueue, silent));
+const working = publisher(webhookQueue);
+/** The worker that died before queueing its events, and the one that runs the job again. */
+const diedBeforeEvents = fireProcessor(publisher(deadQueue));
+const takesOver = fireProcessor(working);
+const relay = new OutboxRelay(calls, working, silent);
+
+beforeAll(async () => {
+  await deadQueue.close(); // the first worker's webhook jobs cannot be queued
+});
 
 afterAll(async () => {
   await Promise.all([queues.close(), webhookQueue.close()]);
@@ -88,36 +97,41 @@ async function deliveriesOf(callId: number): Promise<Array<[string, string, stri
     .map((d) => [d.type, d.webhookId, (JSON.parse(d.body) as { data: { call: { status: string } } }).data.call.status]);
 }
 
+const afterGrace = () => Date.now() + OUTBOX_GRACE_MS + 1;
+
 describe('FireProcessor: a job run again after its worker died', () => {
-  it('queues the call.queued event its first run lost, once, under the key of the first run', async () => {
+  it('the call.queued event its first run lost is sent once, under the key of the first run', async () => {
     const id = await dueCall('3001');
     await diedBeforeEvents.process(id);
     expect((await calls.get(id))!.status).toBe('queued');
     expect(await deliveriesOf(id)).toEqual([]);
 
-    await takesOver.process(id);
-    await takesOver.process(id); // and again: nothing more
+    await takesOver.process(id); // the job again: the call is carried out already, nothing more happens
+    await relay.runOnce(afterGrace());
+    await relay.runOnce(afterGrace()); // and again: nothing more
     expect(await deliveriesOf(id)).toEqual([['call.queued', `msg_${id}-queued`, 'queued']]);
   });
 
-  it('queues the call.canceled event of a SPEC 4 outcome (record closed) its first run lost', async () => {
+  it('the call.canceled event of a SPEC 4 outcome (record closed) its first run lost is sent', async () => {
     closed.add('3002');
     const id = await dueCall('3002');
     await diedBeforeEvents.process(id);
     expect((await calls.get(id))!).toMatchObject({ status: 'canceled', fail_reason: 'record_closed' });
 
     await takesOver.process(id);
+    await relay.runOnce(afterGrace());
     expect(await deliveriesOf(id)).toEqual([['call.canceled', `msg_${id}-canceled`, 'canceled']]);
   });
 
-  it('adds nothing when the first run queued its event', async () => {
+  it('nothing more when the first run queued its event', async () => {
     const id = await dueCall('3003');
     await takesOver.process(id);
     await takesOver.process(id);
+    await relay.runOnce(afterGrace());
     expect(await deliveriesOf(id)).toEqual([['call.queued', `msg_${id}-queued`, 'queued']]);
   });
 
-  it('announces nothing for a call the fire step did not end: canceled by request, or failed after the decision', async () => {
+  it('no outcome event for a call the fire step did not end: canceled by request, or failed after the decision', async () => {
     const canceled = await dueCall('3004');
     await calls.transition(canceled, { from: ['scheduled'], to: 'canceled', patch: { fail_reason: 'canceled_by_request' } });
     // Decided to dial, then the dialer never took it (BullMQ gave up): failed, never queued.
@@ -130,6 +144,7 @@ describe('FireProcessor: a job run again after its worker died', () => {
 
     await takesOver.process(canceled);
     await takesOver.process(failed);
+    await relay.runOnce(afterGrace());
     expect(await deliveriesOf(canceled)).toEqual([]);
     expect(await deliveriesOf(failed)).toEqual([]);
   });

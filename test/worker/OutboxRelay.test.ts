@@ -2,7 +2,6 @@ import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, describe, expect, it } from 'vitest';
-import { NOT_SCHEDULED } from '../../src/lifecycle/CallScheduler.js';
 import { createWebhookQueue } from '../../src/queue/WebhookQueue.js';
 import { bullConnection } from '../../src/redisConnections.js';
 import { CallStore } from '../../src/store/CallStore.js';
@@ -107,20 +106,6 @@ describe('OutboxRelay', () => {
     expect(await relay.runOnce(Date.now() + OUTBOX_GRACE_MS + 1)).toBe(0);
     expect(await inOutbox()).toEqual([]);
     expect([...(await deliveriesOf(gone)), ...(await deliveriesOf(unwanted))]).toEqual([]);
-  });
-
-  it('drops the creation of a call taken back because its create was answered 503, and only that', async () => {
-    const everything = new CallEventPublisher(new OutcomeWebhooks([{ ...endpoint, events: ['*'] }], queue, silent), calls, [], silent);
-    const result = await calls.create(newCall('R-5'), new Date(), everything.announcing('call.created', '{id}-created'));
-    if (!result.created) throw new Error('setup: duplicate');
-    const id = result.call.id;
-    // Taken back as CallScheduler does after a 503, the process dying before it removed the announcement.
-    await calls.transition(id, { from: ['scheduled'], to: 'canceled', patch: { fail_reason: NOT_SCHEDULED } });
-    await calls.transition(id, { patch: {}, announce: everything.announcing('call.finished', `${id}-finished`) });
-
-    expect(await new OutboxRelay(calls, everything, silent).runOnce(Date.now() + OUTBOX_GRACE_MS + 1)).toBe(1);
-    expect((await deliveriesOf(id)).map(([webhookId]) => webhookId)).toEqual([`msg_${id}-finished`]);
-    expect(await inOutbox()).toEqual([]);
   });
 
   it('keeps an event it could not publish and tries it again a grace time later, not in the same pass', async () => {
